@@ -1,0 +1,28 @@
+import { Worker } from '@temporalio/worker';
+import { connectWorker } from './connection.js';
+import { ExtensionsPlugin, type ExtensionsPluginOptions } from './plugin.js';
+
+export interface RunWorkerOptions extends ExtensionsPluginOptions {
+  /** Default `[temporal] task_queue` (`provisioning`). */
+  taskQueue?: string;
+  /** Stops the worker gracefully when aborted. */
+  signal?: AbortSignal;
+  /** Told once the worker is polling. */
+  onRunning?: (info: { taskQueue: string; namespace: string }) => void;
+}
+
+/** `prvng worker`: one worker with the ExtensionsPlugin, connected through envconfig. */
+export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
+  const plugin = new ExtensionsPlugin(options);
+  const taskQueue = options.taskQueue ?? plugin.config.temporal.task_queue;
+  const { connection, namespace } = await connectWorker();
+  try {
+    const worker = await Worker.create({ connection, namespace, taskQueue, plugins: [plugin] });
+    options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+    const running = worker.run();
+    options.onRunning?.({ taskQueue, namespace });
+    await running;
+  } finally {
+    await connection.close();
+  }
+}

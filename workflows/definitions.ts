@@ -1,0 +1,70 @@
+/**
+ * What workflows, clients and tests share: inputs, results, the progress query and the
+ * workflow id rule. Workflow-safe: types, and pure functions of the workflow SDK.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import type { DependencyStatus } from '../src/dependencies.js';
+import type { VerificationCheck } from '../src/taskserv-steps.js';
+import type { Receipt, TargetRef } from '../src/targets.js';
+
+export const TASKSERV_INSTALL_STEPS = ['load', 'validate', 'configure', 'install', 'verify'] as const;
+export type InstallStepName = (typeof TASKSERV_INSTALL_STEPS)[number];
+
+export interface TaskservInstallInput {
+  name: string;
+  /** Exact version or semver range; latest stable when omitted. */
+  version?: string;
+  target: TargetRef;
+  settings?: Record<string, unknown>;
+  /** Install missing dependencies first, each as a child TaskservInstall. Default true. */
+  installDependencies?: boolean;
+  /** Taskservs whose install asked for this one (cycle guard); set by parents. */
+  requiredBy?: string[];
+}
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'compensated';
+
+export interface StepProgress {
+  name: InstallStepName | 'uninstall';
+  status: StepStatus;
+  started_at?: string;
+  duration_ms?: number;
+  detail?: string;
+}
+
+export interface InstallProgress {
+  name: string;
+  version: string | null;
+  target: TargetRef;
+  current: string;
+  steps: StepProgress[];
+  dependencies: { name: string; workflow_id: string; status: 'running' | 'done' | 'failed' }[];
+}
+
+export interface TaskservInstallResult {
+  status: 'installed' | 'already-installed';
+  message: string;
+  name: string;
+  version: string;
+  content_hash: string;
+  target: TargetRef;
+  files: string[];
+  receipt: Receipt;
+  checks: VerificationCheck[];
+  dependencies: { name: string; version: string; status: TaskservInstallResult['status'] }[];
+  durations_ms: Partial<Record<InstallStepName, number>>;
+}
+
+/** Why a dependency was missing, as DependencyError lists it. */
+export type MissingDependency = DependencyStatus;
+
+export const progressQuery = defineQuery<InstallProgress>('progress');
+
+/** One install per target and name: a second start attaches to the running one. */
+export function taskservInstallWorkflowId(target: TargetRef, name: string): string {
+  return `taskserv-install/${target.provider}/${target.server}/${name}`;
+}
+
+export function installSummary(name: string, version: string | undefined, target: TargetRef): string {
+  return `Install taskserv ${name} ${version ?? 'latest'} on ${target.provider}/${target.server}`;
+}

@@ -1,0 +1,1 @@
+export { TaskservInstall } from './taskserv-install.js';
