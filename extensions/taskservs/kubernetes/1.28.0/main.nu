@@ -52,13 +52,12 @@ def "main configure" [] {
       "[Install]"
       "WantedBy=multi-user.target"
     ]
-    let files = prvng stage $req [
+    {files: (prvng stage $req [
       {path: "etc/kubernetes/kubelet.yaml", content: ($kubelet | to yaml)}
       # kubeadm reads both documents from one file.
       {path: "etc/kubernetes/kubeadm-config.yaml", content: ([$init $cluster] | each { to yaml } | str join "---\n")}
       {path: "etc/systemd/system/kubelet.service", content: ($unit | to text)}
-    ]
-    {files: $files}
+    ])}
   }
 }
 

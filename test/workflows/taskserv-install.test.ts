@@ -1,0 +1,139 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTaskservInstall } from '../../src/temporal/client.js';
+import { progressQuery } from '../../workflows/definitions.js';
+import { bundledLibraryWith, SIMPLE_TASKSERV } from '../support/library.js';
+import { startTestWorker, type TestWorker } from '../support/worker.js';
+
+const FAILING_VERIFY = SIMPLE_TASKSERV.replace(
+  /def "main verify" \[\] \{[\s\S]*?\n\}\n/,
+  `def "main verify" [] { $in | prvng step {|req| {checks: [(prvng check "always fails" false "fixture")]} } }\n`,
+);
+
+let w: TestWorker;
+const server = () => `n-${randomUUID().slice(0, 8)}`;
+
+beforeAll(async () => {
+  const library = bundledLibraryWith([
+    { name: 'bad-verify', version: '1.0.0', main: FAILING_VERIFY },
+    { name: 'needs-etcd', version: '1.0.0', dependencies: ['etcd@^3.5.0', 'containerd'] },
+  ]);
+  w = await startTestWorker(library);
+});
+afterAll(() => w?.stop());
+
+function targetRoot(srv: string) {
+  return join(w.config.orchestrator.targets.targets_dir, srv);
+}
+
+function start(name: string, srv: string, extra: Record<string, unknown> = {}) {
+  return startTaskservInstall(w.client, { name, target: { provider: 'local', server: srv }, ...extra }, { taskQueue: w.taskQueue });
+}
+
+describe('TaskservInstall on a real dev server', () => {
+  it('installs kubernetes 1.28.0 with containerd and etcd as child workflows', async () => {
+    const srv = server();
+    const handle = await start('kubernetes', srv, { version: '1.28.0' });
+    expect(handle.workflowId).toBe(`taskserv-install/local/${srv}/kubernetes`);
+    const result = await handle.result();
+
+    expect(result.status).toBe('installed');
+    expect(result.version).toBe('1.28.0');
+    expect(result.content_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.dependencies.map((d) => d.name).sort()).toEqual(['containerd', 'etcd']);
+    expect(result.dependencies.find((d) => d.name === 'etcd')!.version).toBe('3.5.12'); // range >=3.5 <4 over 3.4.27
+    expect(result.checks.length).toBeGreaterThan(0);
+    expect(result.checks.every((c) => c.ok)).toBe(true);
+    expect(Object.keys(result.durations_ms).sort()).toEqual(['configure', 'install', 'load', 'validate', 'verify']);
+    for (const file of result.files) expect(existsSync(join(targetRoot(srv), file))).toBe(true);
+
+    const receipt = JSON.parse(readFileSync(join(targetRoot(srv), 'var/lib/prvng/receipts/kubernetes.json'), 'utf8'));
+    expect(receipt).toMatchObject({ version: '1.28.0', workflow_id: handle.workflowId, run_id: handle.firstExecutionRunId, content_hash: result.content_hash });
+    for (const dep of ['containerd', 'etcd']) expect(existsSync(join(targetRoot(srv), `var/lib/prvng/receipts/${dep}.json`))).toBe(true);
+
+    const progress = await handle.query(progressQuery);
+    expect(progress.steps.map((s) => s.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+
+    const desc = await handle.describe();
+    expect(desc.typedSearchAttributes.get({ name: 'InstallStep', type: 'KEYWORD' } as never)).toBe('done');
+    expect(await desc.staticSummary()).toBe(`Install taskserv kubernetes 1.28.0 on local/${srv}`);
+    expect((desc.memo as { extension: { name: string } }).extension.name).toBe('kubernetes');
+  });
+
+  it('does nothing, and says so, when the same version and hash are installed', async () => {
+    const srv = server();
+    const first = await (await start('etcd', srv)).result();
+    const second = await (await start('etcd', srv)).result();
+    expect(first.status).toBe('installed');
+    expect(second.status).toBe('already-installed');
+    expect(second.message).toContain('nothing to do');
+    expect(second.receipt.run_id).toBe(first.receipt.run_id);
+  });
+
+  it('fails with DependencyError listing each missing dependency when installDependencies is false', async () => {
+    const handle = await start('needs-etcd', server(), { installDependencies: false });
+    const err = await handle.result().catch((e) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(err.cause.type).toBe('DependencyError');
+    expect(err.cause.message).toContain('etcd@^3.5.0 required by needs-etcd@1.0.0 (not installed)');
+    expect(err.cause.message).toContain('containerd required by needs-etcd@1.0.0');
+  });
+
+  it('fails an unknown version with VersionNotFound listing the versions, without retrying', async () => {
+    const handle = await start('etcd', server(), { version: '9.9.9' });
+    const err = await handle.result().catch((e) => e);
+    expect(err.cause.type).toBe('VersionNotFound');
+    expect(err.cause.message).toContain('3.5.12, 3.4.27');
+    const history = await handle.fetchHistory();
+    const starts = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
+    expect(starts.every((e) => Number(e.activityTaskStartedEventAttributes!.attempt) === 1)).toBe(true);
+  });
+
+  it('compensates a failed verify: the files are removed and the failure names the step', async () => {
+    const srv = server();
+    const handle = await start('bad-verify', srv);
+    const err = await handle.result().catch((e) => e);
+    expect(err.cause.type).toBe('VerificationFailed');
+    expect(err.cause.message).toMatch(/^verify failed: .*always fails/);
+    expect(existsSync(join(targetRoot(srv), 'etc/bad-verify/config.toml'))).toBe(false);
+    expect(existsSync(join(targetRoot(srv), 'var/lib/prvng/receipts/bad-verify.json'))).toBe(false);
+    const progress = await handle.query(progressQuery);
+    expect(progress.steps.find((s) => s.name === 'uninstall')?.status).toBe('compensated');
+  });
+
+  it('cancellation during install kills the script and compensates', async () => {
+    const srv = server();
+    const handle = await start('slowpoke', srv, { settings: { install_seconds: 30 } });
+    const pidFile = join(targetRoot(srv), 'var/lib/slowpoke/install.pid');
+    await expect.poll(() => existsSync(pidFile), { timeout: 30_000, interval: 100 }).toBe(true);
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(alive(pid)).toBe(true);
+    await handle.cancel();
+    const err = await handle.result().catch((e) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    await expect.poll(() => alive(pid), { timeout: 5_000 }).toBe(false);
+    expect(existsSync(join(targetRoot(srv), 'var/lib/slowpoke/install.done'))).toBe(false);
+    const progress = await handle.query(progressQuery);
+    expect(progress.steps.find((s) => s.name === 'uninstall')?.status).toBe('compensated');
+  });
+
+  it('two concurrent starts for one target and name end in one workflow', async () => {
+    const srv = server();
+    const [a, b] = await Promise.all([start('redis', srv), start('redis', srv)]);
+    expect(a.workflowId).toBe(b.workflowId);
+    expect(a.firstExecutionRunId).toBe(b.firstExecutionRunId);
+    expect((await a.result()).status).toBe('installed');
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // The Temporal worker's native bridge wants a process of its own, not a worker thread.
+    pool: 'forks',
+    maxWorkers: 2,
+    globalSetup: ['test/support/temporal-server.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
