@@ -20,7 +20,7 @@ export function resolveVersion(available: readonly string[], request: string | u
   else chosen = semver.maxSatisfying(stable, request) ?? undefined;
   if (chosen !== undefined) return chosen;
 
-  const wanted = request === undefined ? 'a stable version' : `version ${request}`;
+  const wanted = request === undefined ? 'stable version' : `version ${request}`;
   const list = sorted.length ? sorted.join(', ') : 'none';
   throw new VersionNotFound(`${what} has no ${wanted}; available: ${list}`, {
     requested: request ?? 'latest',
