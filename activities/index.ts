@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { checkDependencies, type DependencyCheck } from '../src/dependencies.js';
 import { ChecksumMismatch, ExtensionError, VerificationFailed } from '../src/errors.js';
 import type { ExtensionManager } from '../src/manager.js';
@@ -32,7 +32,7 @@ export interface InstallInput extends StepInput {
   runId: string;
 }
 
-const HEARTBEAT_MS = 2_000;
+const HEARTBEAT_MS = 1_000;
 
 /**
  * The Temporal activities: thin wrappers that validate input, call the library and
@@ -50,6 +50,10 @@ export function createActivities({ manager, targets }: ActivityDeps) {
     try {
       ctx.heartbeat({ step });
       return await steps.run(step, extension, target, input.settings ?? {}, { signal: ctx.cancellationSignal });
+    } catch (err) {
+      // Report a cancellation as one, so the workflow ends cancelled rather than failed.
+      if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`${step} cancelled; its script was killed`);
+      throw err;
     } finally {
       clearInterval(beat);
     }

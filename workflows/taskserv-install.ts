@@ -35,7 +35,8 @@ const RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval
 const QUICK: ActivityOptions = { startToCloseTimeout: '2 minutes', retry: RETRY };
 const SCRIPT: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '10 seconds',
+  // Heartbeats are throttled to 80% of this: it bounds how fast a cancel reaches a script.
+  heartbeatTimeout: '5 seconds',
   // Compensation must not start while a cancelled script may still be writing.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: RETRY,

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config.js';
 import { ExtensionsPlugin } from '../../src/temporal/plugin.js';
 import { tempDir } from './library.js';
+
+// Failed workflows are what many tests expect: keep the worker's log to errors.
+try {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+} catch {
+  // already installed in this process
+}
 
 export const TEMPORAL_ADDRESS = `127.0.0.1:${process.env.TEMPORAL_PORT ?? '7233'}`;
 

@@ -1,17 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTaskservInstall } from '../../src/temporal/client.js';
 import { progressQuery } from '../../workflows/definitions.js';
-import { bundledLibraryWith, SIMPLE_TASKSERV } from '../support/library.js';
+import { bundledLibraryWith } from '../support/library.js';
+import { FAILING_VERIFY } from '../support/scripts.js';
 import { startTestWorker, type TestWorker } from '../support/worker.js';
-
-const FAILING_VERIFY = SIMPLE_TASKSERV.replace(
-  /def "main verify" \[\] \{[\s\S]*?\n\}\n/,
-  `def "main verify" [] { $in | prvng step {|req| {checks: [(prvng check "always fails" false "fixture")]} } }\n`,
-);
 
 let w: TestWorker;
 const server = () => `n-${randomUUID().slice(0, 8)}`;
@@ -114,6 +110,8 @@ describe('TaskservInstall on a real dev server', () => {
     await handle.cancel();
     const err = await handle.result().catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(err.cause).toBeInstanceOf(CancelledFailure);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
     await expect.poll(() => alive(pid), { timeout: 5_000 }).toBe(false);
     expect(existsSync(join(targetRoot(srv), 'var/lib/slowpoke/install.done'))).toBe(false);
     const progress = await handle.query(progressQuery);

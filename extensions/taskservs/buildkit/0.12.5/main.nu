@@ -55,9 +55,9 @@ def "main install" [] {
 def "main verify" [] {
   $in | prvng step {|req|
     let s = settings $req
-    let workers = read-back $req "etc/buildkit/buildkitd.toml" | get -o worker
+    let workers = prvng read-back $req "etc/buildkit/buildkitd.toml" | get -o worker
     let enabled = [oci containerd] | where {|w| $workers | get -o $w | get -o enabled | $in == true }
-    {checks: (file-checks $req | append [
+    {checks: (prvng file-checks $req | append [
       (prvng check "enabled worker" ($enabled == [$s.worker]) $"want ($s.worker), found ($enabled | str join ', ')")
     ])}
   }
@@ -69,45 +69,11 @@ def "main uninstall" [] {
 
 # The manifest's [settings] with the request's overrides; a bad key or value fails naming it.
 def settings [req: record] {
-  let s = merge-settings (open $MANIFEST | get settings) ($req.settings? | default {})
-  want-one-of $s worker [containerd oci]
-  if $s.gc_keep_storage_mb < 0 { error make {msg: $"setting 'gc_keep_storage_mb' must not be negative, got ($s.gc_keep_storage_mb)"} }
+  let s = prvng settings $req $MANIFEST
+  prvng want-one-of $s worker [containerd oci]
+  prvng want-at-least $s gc_keep_storage_mb 0
   if ($s.registry_mirrors | any {|m| ($m | describe) != "string" }) {
     error make {msg: "setting 'registry_mirrors' must be a list of host names"}
   }
   $s
-}
-
-def merge-settings [defaults: record, given: record] {
-  for key in ($given | columns) {
-    if $key not-in $defaults {
-      error make {msg: $"unknown setting '($key)'; known settings: ($defaults | columns | str join ', ')"}
-    }
-    let value = $given | get $key
-    let want = $defaults | get $key | describe | split row '<' | first
-    let got = $value | describe | split row '<' | first
-    if $got != $want { error make {msg: $"setting '($key)' must be of type ($want), got ($got)"} }
-    # Values land on one line of a config file; a line break would inject more.
-    if ([$value] | flatten | any {|x| ($x | describe) == "string" and $x =~ '[\r\n]' }) {
-      error make {msg: $"setting '($key)' must not contain a line break"}
-    }
-  }
-  $defaults | merge $given
-}
-
-def want-one-of [s: record, key: string, allowed: list] {
-  let v = $s | get $key
-  if $v not-in $allowed { error make {msg: $"setting '($key)' must be one of ($allowed | str join ', '), got '($v)'"} }
-}
-
-# A check per recorded file, plus one that something was installed at all.
-def file-checks [req: record] {
-  let files = prvng recorded-files $req
-  $files | each {|f| prvng check-parses $req $f }
-    | prepend (prvng check "installed" ($files | is-not-empty) (if ($files | is-empty) { "no install record" } else { "" }))
-}
-
-# An installed file parsed by its extension, or null when missing or unreadable.
-def read-back [req: record, path: string] {
-  try { open ($req.target.root | path join $path) } catch { null }
 }

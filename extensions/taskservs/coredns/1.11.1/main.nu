@@ -51,8 +51,8 @@ def "main verify" [] {
   $in | prvng step {|req|
     let s = settings $req
     let corefile = try { open --raw ($req.target.root | path join etc/coredns/Corefile) | decode utf-8 } catch { null }
-    let configmap = read-back $req "etc/coredns/coredns-configmap.yaml"
-    {checks: (file-checks $req | append [
+    let configmap = prvng read-back $req "etc/coredns/coredns-configmap.yaml"
+    {checks: (prvng file-checks $req | append [
       (prvng check "Corefile port" ($corefile | default "" | str starts-with $".:($s.port) {") $"want a server block on port ($s.port)")
       (prvng check "ConfigMap matches Corefile" ($corefile != null and $configmap.data?.Corefile? == $corefile))
     ])}
@@ -65,48 +65,14 @@ def "main uninstall" [] {
 
 # The manifest's [settings] with the request's overrides; a bad key or value fails naming it.
 def settings [req: record] {
-  let s = merge-settings (open $MANIFEST | get settings) ($req.settings? | default {})
-  for key in [port metrics_port] { want-port $s $key }
+  let s = prvng settings $req $MANIFEST
+  for key in [port metrics_port] { prvng want-port $s $key }
   if not ($s.cluster_domain =~ '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$') {
     error make {msg: $"setting 'cluster_domain' must be a DNS name such as cluster.local, got '($s.cluster_domain)'"}
   }
-  if $s.cache_seconds < 0 { error make {msg: $"setting 'cache_seconds' must not be negative, got ($s.cache_seconds)"} }
+  prvng want-at-least $s cache_seconds 0
   if ($s.upstreams | is-empty) or ($s.upstreams | any {|u| ($u | describe) != "string" }) {
     error make {msg: "setting 'upstreams' must be a non-empty list of resolver addresses"}
   }
   $s
-}
-
-def merge-settings [defaults: record, given: record] {
-  for key in ($given | columns) {
-    if $key not-in $defaults {
-      error make {msg: $"unknown setting '($key)'; known settings: ($defaults | columns | str join ', ')"}
-    }
-    let value = $given | get $key
-    let want = $defaults | get $key | describe | split row '<' | first
-    let got = $value | describe | split row '<' | first
-    if $got != $want { error make {msg: $"setting '($key)' must be of type ($want), got ($got)"} }
-    # Values land on one line of a config file; a line break would inject more.
-    if ([$value] | flatten | any {|x| ($x | describe) == "string" and $x =~ '[\r\n]' }) {
-      error make {msg: $"setting '($key)' must not contain a line break"}
-    }
-  }
-  $defaults | merge $given
-}
-
-def want-port [s: record, key: string] {
-  let p = $s | get $key
-  if $p < 1 or $p > 65535 { error make {msg: $"setting '($key)' must be a port in 1..65535, got ($p)"} }
-}
-
-# A check per recorded file, plus one that something was installed at all.
-def file-checks [req: record] {
-  let files = prvng recorded-files $req
-  $files | each {|f| prvng check-parses $req $f }
-    | prepend (prvng check "installed" ($files | is-not-empty) (if ($files | is-empty) { "no install record" } else { "" }))
-}
-
-# An installed file parsed by its extension, or null when missing or unreadable.
-def read-back [req: record, path: string] {
-  try { open ($req.target.root | path join $path) } catch { null }
 }

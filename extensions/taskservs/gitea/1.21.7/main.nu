@@ -62,7 +62,7 @@ def "main verify" [] {
     let s = settings $req
     let ini = try { open --raw ($req.target.root | path join etc/gitea/app.ini) | lines } catch { [] }
     let want_db = $"HOST = ($s.db_host):($s.db_port)"
-    {checks: (file-checks $req | append [
+    {checks: (prvng file-checks $req | append [
       (prvng check "http port" ($"HTTP_PORT = ($s.http_port)" in $ini) $"want HTTP_PORT = ($s.http_port)")
       (prvng check "database host" ($want_db in $ini) $"want ($want_db)")
     ])}
@@ -86,43 +86,9 @@ def to-ini [] {
 
 # The manifest's [settings] with the request's overrides; a bad key or value fails naming it.
 def settings [req: record] {
-  let s = merge-settings (open $MANIFEST | get settings) ($req.settings? | default {})
-  for key in [http_port ssh_port db_port] { want-port $s $key }
-  want-one-of $s log_level [Trace Debug Info Warn Error Critical None]
-  if not ($s.work_path | str starts-with "/") { error make {msg: "setting 'work_path' must be an absolute path"} }
+  let s = prvng settings $req $MANIFEST
+  for key in [http_port ssh_port db_port] { prvng want-port $s $key }
+  prvng want-one-of $s log_level [Trace Debug Info Warn Error Critical None]
+  prvng want-absolute $s work_path
   $s
-}
-
-def merge-settings [defaults: record, given: record] {
-  for key in ($given | columns) {
-    if $key not-in $defaults {
-      error make {msg: $"unknown setting '($key)'; known settings: ($defaults | columns | str join ', ')"}
-    }
-    let value = $given | get $key
-    let want = $defaults | get $key | describe | split row '<' | first
-    let got = $value | describe | split row '<' | first
-    if $got != $want { error make {msg: $"setting '($key)' must be of type ($want), got ($got)"} }
-    # Values land on one line of a config file; a line break would inject more.
-    if ([$value] | flatten | any {|x| ($x | describe) == "string" and $x =~ '[\r\n]' }) {
-      error make {msg: $"setting '($key)' must not contain a line break"}
-    }
-  }
-  $defaults | merge $given
-}
-
-def want-port [s: record, key: string] {
-  let p = $s | get $key
-  if $p < 1 or $p > 65535 { error make {msg: $"setting '($key)' must be a port in 1..65535, got ($p)"} }
-}
-
-def want-one-of [s: record, key: string, allowed: list] {
-  let v = $s | get $key
-  if $v not-in $allowed { error make {msg: $"setting '($key)' must be one of ($allowed | str join ', '), got '($v)'"} }
-}
-
-# A check per recorded file, plus one that something was installed at all.
-def file-checks [req: record] {
-  let files = prvng recorded-files $req
-  $files | each {|f| prvng check-parses $req $f }
-    | prepend (prvng check "installed" ($files | is-not-empty) (if ($files | is-empty) { "no install record" } else { "" }))
 }

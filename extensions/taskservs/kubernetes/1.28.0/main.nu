@@ -71,10 +71,10 @@ def "main install" [] {
 def "main verify" [] {
   $in | prvng step {|req|
     let s = settings $req
-    let kubelet = read-back $req "etc/kubernetes/kubelet.yaml"
-    let cluster = read-back $req "etc/kubernetes/kubeadm-config.yaml" | default [] | where kind? == "ClusterConfiguration" | get 0?
+    let kubelet = prvng read-back $req "etc/kubernetes/kubelet.yaml"
+    let cluster = prvng read-back $req "etc/kubernetes/kubeadm-config.yaml" | default [] | where kind? == "ClusterConfiguration" | get 0?
     let want_version = $"v($req.extension.version)"
-    {checks: (file-checks $req | append [
+    {checks: (prvng file-checks $req | append [
       (prvng check "kubelet port" ($kubelet.port? == $s.kubelet_port) $"want ($s.kubelet_port), found ($kubelet.port?)")
       (prvng check "kubernetes version" ($cluster.kubernetesVersion? == $want_version) $"want ($want_version), found ($cluster.kubernetesVersion?)")
     ])}
@@ -87,48 +87,9 @@ def "main uninstall" [] {
 
 # The manifest's [settings] with the request's overrides; a bad key or value fails naming it.
 def settings [req: record] {
-  let s = merge-settings (open $MANIFEST | get settings) ($req.settings? | default {})
-  for key in [api_port kubelet_port] { want-port $s $key }
-  want-one-of $s cgroup_driver [systemd cgroupfs]
-  if $s.max_pods < 1 { error make {msg: $"setting 'max_pods' must be at least 1, got ($s.max_pods)"} }
+  let s = prvng settings $req $MANIFEST
+  for key in [api_port kubelet_port] { prvng want-port $s $key }
+  prvng want-one-of $s cgroup_driver [systemd cgroupfs]
+  prvng want-at-least $s max_pods 1
   $s
-}
-
-def merge-settings [defaults: record, given: record] {
-  for key in ($given | columns) {
-    if $key not-in $defaults {
-      error make {msg: $"unknown setting '($key)'; known settings: ($defaults | columns | str join ', ')"}
-    }
-    let value = $given | get $key
-    let want = $defaults | get $key | describe | split row '<' | first
-    let got = $value | describe | split row '<' | first
-    if $got != $want { error make {msg: $"setting '($key)' must be of type ($want), got ($got)"} }
-    # Values land on one line of a config file; a line break would inject more.
-    if ([$value] | flatten | any {|x| ($x | describe) == "string" and $x =~ '[\r\n]' }) {
-      error make {msg: $"setting '($key)' must not contain a line break"}
-    }
-  }
-  $defaults | merge $given
-}
-
-def want-port [s: record, key: string] {
-  let p = $s | get $key
-  if $p < 1 or $p > 65535 { error make {msg: $"setting '($key)' must be a port in 1..65535, got ($p)"} }
-}
-
-def want-one-of [s: record, key: string, allowed: list] {
-  let v = $s | get $key
-  if $v not-in $allowed { error make {msg: $"setting '($key)' must be one of ($allowed | str join ', '), got '($v)'"} }
-}
-
-# A check per recorded file, plus one that something was installed at all.
-def file-checks [req: record] {
-  let files = prvng recorded-files $req
-  $files | each {|f| prvng check-parses $req $f }
-    | prepend (prvng check "installed" ($files | is-not-empty) (if ($files | is-empty) { "no install record" } else { "" }))
-}
-
-# An installed file parsed by its extension, or null when missing or unreadable.
-def read-back [req: record, path: string] {
-  try { open ($req.target.root | path join $path) } catch { null }
 }

@@ -55,8 +55,8 @@ def "main verify" [] {
     let p = paths $req
     let conf = try { open --raw ($req.target.root | path join $p.etc postgresql.conf) | lines | parse "{key} = {value}" } catch { [] }
     let port = $conf | where key == "port" | get -o 0.value
-    let cluster = read-back $req $"($p.etc)/cluster.toml"
-    {checks: (file-checks $req | append [
+    let cluster = prvng read-back $req $"($p.etc)/cluster.toml"
+    {checks: (prvng file-checks $req | append [
       (prvng check "postgresql.conf port" ($port == ($s.port | into string)) $"want ($s.port), found ($port)")
       (prvng check "cluster.toml port" ($cluster.server?.port? == $s.port) $"want ($s.port), found ($cluster.server?.port?)")
     ])}
@@ -80,51 +80,12 @@ def pg-value [v: any] {
 
 # The manifest's [settings] with the request's overrides; a bad key or value fails naming it.
 def settings [req: record] {
-  let s = merge-settings (open $MANIFEST | get settings) ($req.settings? | default {})
-  want-port $s port
-  want-one-of $s auth_method [scram-sha-256 md5 trust reject]
-  if $s.max_connections < 1 { error make {msg: $"setting 'max_connections' must be at least 1, got ($s.max_connections)"} }
+  let s = prvng settings $req $MANIFEST
+  prvng want-port $s port
+  prvng want-one-of $s auth_method [scram-sha-256 md5 trust reject]
+  prvng want-at-least $s max_connections 1
   if not ($s.shared_buffers =~ '^\d+(kB|MB|GB|TB)$') {
     error make {msg: $"setting 'shared_buffers' must be a size such as 128MB, got '($s.shared_buffers)'"}
   }
   $s
-}
-
-def merge-settings [defaults: record, given: record] {
-  for key in ($given | columns) {
-    if $key not-in $defaults {
-      error make {msg: $"unknown setting '($key)'; known settings: ($defaults | columns | str join ', ')"}
-    }
-    let value = $given | get $key
-    let want = $defaults | get $key | describe | split row '<' | first
-    let got = $value | describe | split row '<' | first
-    if $got != $want { error make {msg: $"setting '($key)' must be of type ($want), got ($got)"} }
-    # Values land on one line of a config file; a line break would inject more.
-    if ([$value] | flatten | any {|x| ($x | describe) == "string" and $x =~ '[\r\n]' }) {
-      error make {msg: $"setting '($key)' must not contain a line break"}
-    }
-  }
-  $defaults | merge $given
-}
-
-def want-port [s: record, key: string] {
-  let p = $s | get $key
-  if $p < 1 or $p > 65535 { error make {msg: $"setting '($key)' must be a port in 1..65535, got ($p)"} }
-}
-
-def want-one-of [s: record, key: string, allowed: list] {
-  let v = $s | get $key
-  if $v not-in $allowed { error make {msg: $"setting '($key)' must be one of ($allowed | str join ', '), got '($v)'"} }
-}
-
-# A check per recorded file, plus one that something was installed at all.
-def file-checks [req: record] {
-  let files = prvng recorded-files $req
-  $files | each {|f| prvng check-parses $req $f }
-    | prepend (prvng check "installed" ($files | is-not-empty) (if ($files | is-empty) { "no install record" } else { "" }))
-}
-
-# An installed file parsed by its extension, or null when missing or unreadable.
-def read-back [req: record, path: string] {
-  try { open ($req.target.root | path join $path) } catch { null }
 }

@@ -62,7 +62,7 @@ def "main verify" [] {
   $in | prvng step {|req|
     let s = settings $req
     let conf = try { open --raw ($req.target.root | path join etc/redis/redis.conf) | lines } catch { [] }
-    {checks: (file-checks $req | append [
+    {checks: (prvng file-checks $req | append [
       (prvng check "port" ($"port ($s.port)" in $conf) $"want port ($s.port)")
       (prvng check "maxmemory-policy" ($"maxmemory-policy ($s.maxmemory_policy)" in $conf) $"want ($s.maxmemory_policy)")
     ])}
@@ -86,46 +86,12 @@ def redis-value [v: any] {
 
 # The manifest's [settings] with the request's overrides; a bad key or value fails naming it.
 def settings [req: record] {
-  let s = merge-settings (open $MANIFEST | get settings) ($req.settings? | default {})
-  want-port $s port
-  want-one-of $s loglevel [debug verbose notice warning]
-  want-one-of $s maxmemory_policy [noeviction allkeys-lru allkeys-lfu allkeys-random volatile-lru volatile-lfu volatile-random volatile-ttl]
+  let s = prvng settings $req $MANIFEST
+  prvng want-port $s port
+  prvng want-one-of $s loglevel [debug verbose notice warning]
+  prvng want-one-of $s maxmemory_policy [noeviction allkeys-lru allkeys-lfu allkeys-random volatile-lru volatile-lfu volatile-random volatile-ttl]
   if not ($s.maxmemory =~ '^(?i)\d+(kb|mb|gb)?$') { error make {msg: $"setting 'maxmemory' must be a size such as 256mb or 0, got '($s.maxmemory)'"} }
-  if $s.databases < 1 { error make {msg: $"setting 'databases' must be at least 1, got ($s.databases)"} }
+  prvng want-at-least $s databases 1
   if ($s.bind | is-empty) { error make {msg: "setting 'bind' must list at least one address"} }
   $s
-}
-
-def merge-settings [defaults: record, given: record] {
-  for key in ($given | columns) {
-    if $key not-in $defaults {
-      error make {msg: $"unknown setting '($key)'; known settings: ($defaults | columns | str join ', ')"}
-    }
-    let value = $given | get $key
-    let want = $defaults | get $key | describe | split row '<' | first
-    let got = $value | describe | split row '<' | first
-    if $got != $want { error make {msg: $"setting '($key)' must be of type ($want), got ($got)"} }
-    # Values land on one line of a config file; a line break would inject more.
-    if ([$value] | flatten | any {|x| ($x | describe) == "string" and $x =~ '[\r\n]' }) {
-      error make {msg: $"setting '($key)' must not contain a line break"}
-    }
-  }
-  $defaults | merge $given
-}
-
-def want-port [s: record, key: string] {
-  let p = $s | get $key
-  if $p < 1 or $p > 65535 { error make {msg: $"setting '($key)' must be a port in 1..65535, got ($p)"} }
-}
-
-def want-one-of [s: record, key: string, allowed: list] {
-  let v = $s | get $key
-  if $v not-in $allowed { error make {msg: $"setting '($key)' must be one of ($allowed | str join ', '), got '($v)'"} }
-}
-
-# A check per recorded file, plus one that something was installed at all.
-def file-checks [req: record] {
-  let files = prvng recorded-files $req
-  $files | each {|f| prvng check-parses $req $f }
-    | prepend (prvng check "installed" ($files | is-not-empty) (if ($files | is-empty) { "no install record" } else { "" }))
 }

@@ -35,7 +35,7 @@ def "main install" [] {
 def "main verify" [] {
   $in | prvng step {|req|
     let done = $req.target.root | path join var lib slowpoke install.done | path exists
-    {checks: (file-checks $req | append (prvng check "install finished" $done (if $done { "" } else { "no install.done marker" })))}
+    {checks: (prvng file-checks $req | append (prvng check "install finished" $done (if $done { "" } else { "no install.done marker" })))}
   }
 }
 
@@ -49,31 +49,7 @@ def "main uninstall" [] {
 
 # The manifest's [settings] with the request's overrides; a bad key or value fails naming it.
 def settings [req: record] {
-  let s = merge-settings (open $MANIFEST | get settings) ($req.settings? | default {})
-  if $s.install_seconds < 0 { error make {msg: $"setting 'install_seconds' must not be negative, got ($s.install_seconds)"} }
+  let s = prvng settings $req $MANIFEST
+  prvng want-at-least $s install_seconds 0
   $s
-}
-
-def merge-settings [defaults: record, given: record] {
-  for key in ($given | columns) {
-    if $key not-in $defaults {
-      error make {msg: $"unknown setting '($key)'; known settings: ($defaults | columns | str join ', ')"}
-    }
-    let value = $given | get $key
-    let want = $defaults | get $key | describe | split row '<' | first
-    let got = $value | describe | split row '<' | first
-    if $got != $want { error make {msg: $"setting '($key)' must be of type ($want), got ($got)"} }
-    # Values land on one line of a config file; a line break would inject more.
-    if ([$value] | flatten | any {|x| ($x | describe) == "string" and $x =~ '[\r\n]' }) {
-      error make {msg: $"setting '($key)' must not contain a line break"}
-    }
-  }
-  $defaults | merge $given
-}
-
-# A check per recorded file, plus one that something was installed at all.
-def file-checks [req: record] {
-  let files = prvng recorded-files $req
-  $files | each {|f| prvng check-parses $req $f }
-    | prepend (prvng check "installed" ($files | is-not-empty) (if ($files | is-empty) { "no install record" } else { "" }))
 }
