@@ -30,7 +30,7 @@ BUILD_DIR="$CACHE_ROOT/temporal-cli-$CLI_VERSION"
 TEMPORAL_BIN=""          # set by ensure_cli
 CLI_ISOLATION_FLAGS=()   # set by ensure_cli
 CLI_ARGV=()              # set by ensure_cli: env -u TEMPORAL_... <cli>
-TIMEOUT=()               # set by ensure_cli
+HAVE_TIMEOUT=0           # set by ensure_cli: coreutils timeout(1) is available
 
 log() { printf 'temporal-dev: %s\n' "$*" >&2; }
 die() { printf 'temporal-dev: error: %s\n' "$*" >&2; exit 1; }
@@ -120,7 +120,10 @@ with_build_lock() { # command...
 
 build_if_missing() {
   # Re-check under the lock: a concurrent ensure may have finished the build meanwhile.
-  [[ -x "$BUILD_DIR/temporal" ]] || build_cli
+  [[ -x "$BUILD_DIR/temporal" ]] && return 0
+  # Holding the lock, any temp build dir left behind belongs to an interrupted build.
+  rm -rf "$BUILD_DIR"/.build.*
+  build_cli
 }
 
 # Sets TEMPORAL_BIN. Quiet unless it has to build.
@@ -145,11 +148,11 @@ ensure_cli() {
   CLI_ARGV=(env)
   local var
   while IFS= read -r var; do
-    [[ "$var" == TEMPORAL_* ]] && CLI_ARGV+=(-u "$var")
+    if [[ "$var" == TEMPORAL_* ]]; then CLI_ARGV+=(-u "$var"); fi
   done < <(compgen -e)
   CLI_ARGV+=("$TEMPORAL_BIN")
-  TIMEOUT=()
-  command -v timeout >/dev/null 2>&1 && TIMEOUT=(timeout 15)
+  HAVE_TIMEOUT=0
+  command -v timeout >/dev/null 2>&1 && HAVE_TIMEOUT=1
   CLI_ISOLATION_FLAGS=(--env-file /dev/null)
   if "$TEMPORAL_BIN" --help 2>/dev/null | grep -q -- '--disable-config-file'; then
     CLI_ISOLATION_FLAGS+=(--disable-config-file --disable-config-env)
@@ -158,7 +161,9 @@ ensure_cli() {
 
 # Client command against our server, bounded in time so a wedged listener cannot hang us.
 client() { # subcommand words...
-  ${TIMEOUT[@]+"${TIMEOUT[@]}"} "${CLI_ARGV[@]}" "$@" --address "$HOST:$PORT" "${CLI_ISOLATION_FLAGS[@]}"
+  local t=()
+  ((HAVE_TIMEOUT)) && t=(timeout "${CLIENT_TIMEOUT:-15}")
+  ${t[@]+"${t[@]}"} "${CLI_ARGV[@]}" "$@" --address "$HOST:$PORT" "${CLI_ISOLATION_FLAGS[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +173,7 @@ client() { # subcommand words...
 pid_file() { printf '%s/temporal-server-%s.pid' "$DATA_DIR" "$PORT"; }
 
 is_serving() {
-  local out
+  local out CLIENT_TIMEOUT=5
   out="$(client operator cluster health 2>/dev/null)" || return 1
   # "NOT_SERVING" must not count: match the word on its own.
   grep -Eq '(^|[^_A-Z])SERVING([^_A-Z]|$)' <<<"$out"
@@ -182,15 +187,30 @@ our_server_pid() {
   pid="$(tr -dc '0-9' <"$pf")"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
   args="$(ps -o args= -p "$pid" 2>/dev/null || true)"
-  [[ "$args" == *start-dev* && "$args" == *"--port $PORT"* ]] || return 1
+  [[ "$args" == *" start-dev "* && "$args " == *" --port $PORT "* ]] || return 1
   printf '%s\n' "$pid"
+}
+
+now_ms() { # wall clock in ms (bash 5), else whole seconds
+  if [[ -n "${EPOCHREALTIME:-}" ]]; then
+    local t="${EPOCHREALTIME/[.,]/}"
+    echo $(( 10#${t:0:${#t}-3} ))
+  else
+    echo $((SECONDS * 1000))
+  fi
 }
 
 print_log_tail() { # byte offset where this run's output starts
   local logf="$DATA_DIR/temporal-server.log"
   [[ -f "$logf" ]] || return 0
-  log "last lines of $logf:"
-  tail -c +"$(( ${1:-0} + 1 ))" "$logf" | tail -n 40 | sed 's/^/    /' >&2
+  local tail_text
+  tail_text="$(tail -c +"$(( ${1:-0} + 1 ))" "$logf" | tail -n 40)"
+  if [[ -n "$tail_text" ]]; then
+    log "last lines of $logf:"
+    sed 's/^/    /' <<<"$tail_text" >&2
+  else
+    log "the server has written nothing to $logf yet"
+  fi
 }
 
 ensure_search_attributes() {
@@ -297,17 +317,18 @@ cmd_start() {
     # Own session and process group, detached from our terminal and stdio, so it outlives this
     # shell and `stop` can signal the whole group.
     if command -v setsid >/dev/null 2>&1; then
-      setsid nohup "${CLI_ARGV[@]}" "${args[@]}" >>"$logf" 2>&1 </dev/null &
+      setsid nohup "${CLI_ARGV[@]}" "${args[@]}" >>"$logf" 2>&1 </dev/null 8>&- &
     else
       set -m
-      nohup "${CLI_ARGV[@]}" "${args[@]}" >>"$logf" 2>&1 </dev/null &
+      nohup "${CLI_ARGV[@]}" "${args[@]}" >>"$logf" 2>&1 </dev/null 8>&- &
       set +m
     fi
     pid=$!
     printf '%s\n' "$pid" >"$pf"
   fi
 
-  local started=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
+  local started_ms deadline=$((SECONDS + START_TIMEOUT))
+  started_ms="$(now_ms)"
   until is_serving; do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$pf"
@@ -322,7 +343,9 @@ cmd_start() {
     fi
     sleep 0.25
   done
-  echo "Temporal dev server is SERVING after $((SECONDS - started)) s (pid $pid, log $logf)"
+  local waited_ms=$(( $(now_ms) - started_ms ))
+  printf 'Temporal dev server is SERVING after %d.%01d s (pid %s, log %s)\n' \
+    $((waited_ms / 1000)) $((waited_ms % 1000 / 100)) "$pid" "$logf"
   ensure_search_attributes
   print_endpoints
 }
@@ -356,7 +379,9 @@ cmd_stop() {
   if kill -0 "$pid" 2>/dev/null; then
     log "still running after 15 s; sending SIGKILL"
     signal_server KILL
-    sleep 0.5
+    deadline=$((SECONDS + 10))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && die "pid $pid survived SIGKILL for 10 s; pid file $pf kept"
   fi
   # Children left in the group (none expected) go too.
   if [[ -n "$pgid" && "$pgid" == "$pid" ]]; then kill -KILL -- "-$pgid" 2>/dev/null || true; fi

@@ -3,7 +3,8 @@ import { parseName, parseVersionRequest } from '../input.js';
 import { parseTargetRef } from '../targets.js';
 import { connectClient } from '../temporal/connection.js';
 import { followInstall, startTaskservInstall, webUiLink } from '../temporal/client.js';
-import type { InstallProgress, TaskservInstallInput } from '../../workflows/definitions.js';
+import type { TaskservInstallInput } from '../../workflows/definitions.js';
+import { ProgressPrinter } from './progress-printer.js';
 import { printResult, type OutputFormat } from './output.js';
 
 export interface InstallTaskservArgs {
@@ -42,25 +43,5 @@ export async function installTaskservCommand(config: Config, args: InstallTaskse
     printResult(args.output, { ...result, workflow_id: handle.workflowId, web_ui: link }, () => result.message);
   } finally {
     await client.connection.close();
-  }
-}
-
-/** One line per step as it advances, and per dependency as it changes. */
-class ProgressPrinter {
-  private readonly shown = new Set<string>();
-
-  print(progress: InstallProgress): void {
-    for (const dep of progress.dependencies) this.once(`dep:${dep.name}:${dep.status}`, `  dependency ${dep.name}: ${dep.status} (${dep.workflow_id})`);
-    for (const step of progress.steps) {
-      if (step.status === 'pending') continue;
-      const timing = step.duration_ms !== undefined && step.status !== 'running' ? ` in ${step.duration_ms} ms` : '';
-      this.once(`${step.name}:${step.status}`, `  ${progress.name}: ${step.name} ${step.status}${timing}${step.detail ? ` - ${step.detail}` : ''}`);
-    }
-  }
-
-  private once(key: string, line: string): void {
-    if (this.shown.has(key)) return;
-    this.shown.add(key);
-    console.log(line);
   }
 }

@@ -93,6 +93,7 @@ program
         config: config(),
         api: opts.api,
         signal: controller.signal,
+        logLevel: 'WARN',
         ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
         onApiListening: (url) => console.log(`API listening on ${url}`),
         onRunning: ({ taskQueue, namespace }) => console.log(`worker polling task queue "${taskQueue}" in namespace "${namespace}"`),

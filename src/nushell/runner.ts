@@ -92,6 +92,9 @@ export class NushellRunner {
       const outcome = await this.spawn(script, subcommand, { ...request, result_file: resultFile }, options);
       const durationMs = performance.now() - started;
       const envelope = await this.readEnvelope(resultFile);
+      if (outcome.spawnError) {
+        throw new ScriptFailure(`cannot run ${this.nuPath}: ${outcome.spawnError}`, { command, nu_path: this.nuPath });
+      }
       const facts = {
         command,
         exit_code: outcome.exitCode,
@@ -104,7 +107,8 @@ export class NushellRunner {
       if (outcome.aborted) throw new ScriptFailure(`${command} was cancelled and killed`, facts, true);
       if (envelope === undefined) {
         const why = outcome.exitCode === 0 ? 'exited 0 without writing a result' : `exited with ${outcome.signal ?? `code ${outcome.exitCode}`}`;
-        throw new ScriptFailure(`${command} ${why}${stderrHint(outcome.stderr)}`, facts, outcome.exitCode !== 0 && outcome.signal !== null);
+        // Killed by a signal (OOM killer, a crash): worth another try. An exit code is the script's answer.
+        throw new ScriptFailure(`${command} ${why}${stderrHint(outcome.stderr)}`, facts, outcome.signal !== null);
       }
       if (!envelope.ok) {
         throw new ScriptFailure(`${command} failed: ${envelope.error?.message ?? 'no message'}`, { ...facts, script_error: envelope.error });
@@ -170,6 +174,7 @@ export class NushellRunner {
     try {
       const result = await child;
       return {
+        spawnError: (result as { code?: string }).code === 'ENOENT' || (result as { code?: string }).code === 'EACCES' ? (result as { code?: string }).code : undefined,
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,
         timedOut,

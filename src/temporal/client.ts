@@ -56,7 +56,7 @@ export async function followInstall(
     done = true;
   });
   result.catch(() => undefined); // observed below
-  while (!done) {
+  const report = async () => {
     try {
       const progress = await handle.query(progressQuery);
       const seen = JSON.stringify(progress);
@@ -65,10 +65,14 @@ export async function followInstall(
         onProgress(progress);
       }
     } catch {
-      // not started yet, or already closed: the result tells
+      // not started yet: the next poll or the result tells
     }
+  };
+  while (!done) {
+    await report();
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
   }
+  await report(); // the last steps may have finished between two polls
   return result;
 }
 

@@ -1,4 +1,4 @@
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { connectWorker } from './connection.js';
 import { ExtensionsPlugin, type ExtensionsPluginOptions } from './plugin.js';
 
@@ -9,10 +9,13 @@ export interface RunWorkerOptions extends ExtensionsPluginOptions {
   signal?: AbortSignal;
   /** Told once the worker is polling. */
   onRunning?: (info: { taskQueue: string; namespace: string }) => void;
+  /** Install the process-wide Temporal runtime with this log level (once, before the worker). */
+  logLevel?: LogLevel;
 }
 
 /** `prvng worker`: one worker with the ExtensionsPlugin, connected through envconfig. */
 export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
+  if (options.logLevel) Runtime.install({ logger: new DefaultLogger(options.logLevel) });
   const plugin = new ExtensionsPlugin(options);
   const taskQueue = options.taskQueue ?? plugin.config.temporal.task_queue;
   const { connection, namespace } = await connectWorker();
