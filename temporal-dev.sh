@@ -179,13 +179,19 @@ is_serving() {
   grep -Eq '(^|[^_A-Z])SERVING([^_A-Z]|$)' <<<"$out"
 }
 
+# Alive and not a zombie (an exited server whose parent, init here, has not reaped it yet).
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ "$(ps -o stat= -p "$1" 2>/dev/null || true)" != Z* ]]
+}
+
 # The pid from the pid file when that process is alive and is a start-dev server on our port.
 our_server_pid() {
   local pf pid args
   pf="$(pid_file)"
   [[ -f "$pf" ]] || return 1
   pid="$(tr -dc '0-9' <"$pf")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ -n "$pid" ]] && alive "$pid" || return 1
   args="$(ps -o args= -p "$pid" 2>/dev/null || true)"
   [[ "$args" == *" start-dev "* && "$args " == *" --port $PORT "* ]] || return 1
   printf '%s\n' "$pid"
@@ -193,8 +199,8 @@ our_server_pid() {
 
 now_ms() { # wall clock in ms (bash 5), else whole seconds
   if [[ -n "${EPOCHREALTIME:-}" ]]; then
-    local t="${EPOCHREALTIME/[.,]/}"
-    echo $(( 10#${t:0:${#t}-3} ))
+    local us="${EPOCHREALTIME/[.,]/}"
+    echo $(( 10#${us:0:${#us}-3} ))
   else
     echo $((SECONDS * 1000))
   fi
@@ -295,7 +301,7 @@ cmd_start() {
     for other in "$DATA_DIR"/temporal-server-*.pid; do
       [[ -f "$other" && "$other" != "$pf" ]] || continue
       opid="$(tr -dc '0-9' <"$other")"
-      if [[ -n "$opid" ]] && kill -0 "$opid" 2>/dev/null && [[ "$(ps -o args= -p "$opid" 2>/dev/null || true)" == *start-dev* ]]; then
+      if [[ -n "$opid" ]] && alive "$opid" && [[ "$(ps -o args= -p "$opid" 2>/dev/null || true)" == *start-dev* ]]; then
         die "another dev server (pid $opid, $other) already uses $DATA_DIR/temporal.sqlite;
   stop it, or set PRVNG_DATA_DIR to a different directory for port $PORT"
       fi
@@ -330,7 +336,7 @@ cmd_start() {
   local started_ms deadline=$((SECONDS + START_TIMEOUT))
   started_ms="$(now_ms)"
   until is_serving; do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
       rm -f "$pf"
       log "the Temporal dev server (pid $pid) exited before it was SERVING"
       print_log_tail "$log_offset"
@@ -375,13 +381,13 @@ cmd_stop() {
   }
   signal_server TERM
   local deadline=$((SECONDS + 15))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
+  while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+  if alive "$pid"; then
     log "still running after 15 s; sending SIGKILL"
     signal_server KILL
     deadline=$((SECONDS + 10))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && die "pid $pid survived SIGKILL for 10 s; pid file $pf kept"
+    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if alive "$pid"; then die "pid $pid survived SIGKILL for 10 s; pid file $pf kept"; fi
   fi
   # Children left in the group (none expected) go too.
   if [[ -n "$pgid" && "$pgid" == "$pid" ]]; then kill -KILL -- "-$pgid" 2>/dev/null || true; fi

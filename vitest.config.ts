@@ -9,6 +9,6 @@ export default defineConfig({
     globalSetup: ['test/support/temporal-server.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -11,6 +11,7 @@ export { checkDependencies, type DependencyCheck, type DependencyStatus } from '
 export { loadConfig, managerOptions, type Config, type LoadConfigOptions } from './config.js';
 export { Targets, parseTargetRef, type Target, type TargetRef, type Receipt } from './targets.js';
 export { TaskservSteps, type StepName, type VerificationCheck } from './taskserv-steps.js';
+export { TaskservInstaller, type DirectInstallRequest, type Provenance } from './installer.js';
 export { ExtensionsPlugin, WORKFLOWS_PATH, type ExtensionsPluginOptions } from './temporal/plugin.js';
 export { runWorker, type RunWorkerOptions } from './temporal/worker.js';
 export { startTaskservInstall, followInstall, webUiLink } from './temporal/client.js';
