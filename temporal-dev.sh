@@ -312,6 +312,12 @@ cmd_start() {
       --port "$PORT"
       --ui-port "$UI_PORT"
       --db-filename "$DATA_DIR/temporal.sqlite"
+      # WAL with synchronous=normal survives a killed server (what the fault tests do); only a
+      # power loss can drop the last commits. The default fsyncs every history write.
+      --sqlite-pragma journal_mode=wal
+      --sqlite-pragma synchronous=normal
+      # Hand an activity to the worker in the reply to the workflow task that scheduled it.
+      --dynamic-config-value system.enableActivityEagerExecution=true
       --log-level warn
       "${CLI_ISOLATION_FLAGS[@]}")
     local name

@@ -111,7 +111,6 @@ async function scriptStep<T>(step: string, run: (options: StepOptions) => Promis
   const ctx = Context.current();
   const beat = setInterval(() => ctx.heartbeat({ step }), HEARTBEAT_MS);
   try {
-    ctx.heartbeat({ step });
     return await failures(() => run({ signal: ctx.cancellationSignal }));
   } catch (err) {
     // Report a cancellation as one, so the workflow ends cancelled rather than failed.

@@ -5,12 +5,14 @@ import {
   executeChild,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
@@ -32,7 +34,14 @@ import {
 
 const RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 };
 
-const QUICK: ActivityOptions = { startToCloseTimeout: '2 minutes', retry: RETRY };
+/**
+ * Loading, target resolution, the receipt and dependency checks and rendering the
+ * configuration (into a staging folder, nothing installed yet) are quick and run in the
+ * worker that holds the cache: local activities, so all of it costs one workflow task
+ * instead of a server round trip each. Install and verify touch the target: full
+ * activities with heartbeats, cancellation and their own retries.
+ */
+const QUICK: LocalActivityOptions = { startToCloseTimeout: '2 minutes', retry: RETRY };
 const SCRIPT: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
   // Heartbeats are throttled to 80% of this: it bounds how fast a cancel reaches a script.
@@ -45,7 +54,8 @@ const SCRIPT: ActivityOptions = {
 const COMPENSATION: ActivityOptions = { ...SCRIPT, startToCloseTimeout: '5 minutes', retry: { ...RETRY, maximumAttempts: 10 } };
 const WAITING: ActivityOptions = { startToCloseTimeout: '1 hour', heartbeatTimeout: '30 seconds', retry: RETRY };
 
-const acts = proxyActivities<Activities>(QUICK);
+const acts = proxyActivities<Activities>(SCRIPT);
+const local = proxyLocalActivities<Activities>(QUICK);
 
 /**
  * Install one taskserv on one target: load -> validate dependencies -> configure ->
@@ -61,10 +71,10 @@ export async function TaskservInstall(input: TaskservInstallInput): Promise<Task
 
   const { extension, target } = await run.step('load', async () => {
     const [extension, target] = await Promise.all([
-      acts.loadExtension.executeWithOptions({ ...QUICK, summary: `Load taskserv ${input.name} ${input.version ?? 'latest'}` }, [
+      local.loadExtension.executeWithOptions({ ...QUICK, summary: `Load taskserv ${input.name} ${input.version ?? 'latest'}` }, [
         { type: 'taskserv', name: input.name, ...(input.version ? { version: input.version } : {}) },
       ]),
-      acts.prepareTarget.executeWithOptions({ ...QUICK, summary: `Prepare target ${input.target.provider}/${input.target.server}` }, [
+      local.prepareTarget.executeWithOptions({ ...QUICK, summary: `Prepare target ${input.target.provider}/${input.target.server}` }, [
         input.target,
       ]),
     ]);
@@ -72,7 +82,7 @@ export async function TaskservInstall(input: TaskservInstallInput): Promise<Task
     return { extension, target };
   });
 
-  const existing = await acts.readReceipt({ target, name: extension.metadata.name });
+  const existing = await local.readReceipt({ target, name: extension.metadata.name });
   if (existing && existing.version === extension.metadata.version && existing.content_hash === extension.content_hash && existing.verified_at) {
     run.skipRest(`already installed by ${existing.workflow_id ?? 'an earlier install'}`);
     return run.result('already-installed', extension, target, existing, []);
@@ -82,7 +92,7 @@ export async function TaskservInstall(input: TaskservInstallInput): Promise<Task
 
   const stepInput = { extension, target, settings };
   await run.step('configure', () =>
-    acts.generateConfiguration.executeWithOptions({ ...SCRIPT, summary: `Render configuration of ${extension.metadata.name}` }, [stepInput]),
+    local.generateConfiguration.executeWithOptions({ ...QUICK, summary: `Render configuration of ${extension.metadata.name}` }, [stepInput]),
   );
   try {
     const { workflowId, runId } = workflowInfo();
@@ -113,7 +123,7 @@ async function installDependencies(
   target: Target,
   run: StepTracker,
 ): Promise<TaskservInstallResult['dependencies']> {
-  const check = await acts.validateDependencies({ metadata: extension.metadata, target });
+  const check = await local.validateDependencies({ metadata: extension.metadata, target });
   if (check.missing.length === 0) return [];
   if (input.installDependencies === false) throw dependencyError(check.missing, 'installDependencies is false');
 
@@ -153,7 +163,7 @@ async function installDependencies(
       }
     }),
   );
-  const recheck = await acts.validateDependencies({ metadata: extension.metadata, target });
+  const recheck = await local.validateDependencies({ metadata: extension.metadata, target });
   if (recheck.missing.length) throw dependencyError(recheck.missing, 'still missing after installing dependencies');
   return installed;
 }
