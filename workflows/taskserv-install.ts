@@ -82,6 +82,13 @@ export async function TaskservInstall(input: TaskservInstallInput): Promise<Task
     return { extension, target };
   });
 
+  // Started under another id (say, by `temporal workflow execute`): hand the install to the
+  // workflow that owns this target and name, so there is still only one.
+  if (workflowInfo().workflowId !== taskservInstallWorkflowId(input.target, input.name)) {
+    run.skipRest(`delegated to ${taskservInstallWorkflowId(input.target, input.name)}`);
+    return installAsChild(input);
+  }
+
   const existing = await local.readReceipt({ target, name: extension.metadata.name });
   if (existing && existing.version === extension.metadata.version && existing.content_hash === extension.content_hash && existing.verified_at) {
     run.skipRest(`already installed by ${existing.workflow_id ?? 'an earlier install'}`);
@@ -139,22 +146,8 @@ async function installDependencies(
       const workflowId = taskservInstallWorkflowId(input.target, dep.name);
       const version = dep.range === '*' ? undefined : dep.range;
       run.dependency(dep.name, workflowId, 'running');
-      const childInput: TaskservInstallInput = { name: dep.name, target: input.target, requiredBy: chain, ...(version ? { version } : {}) };
       try {
-        const result = await executeChild(TaskservInstall, {
-          workflowId,
-          args: [childInput],
-          staticSummary: installSummary(dep.name, version, input.target),
-          typedSearchAttributes: [
-            { key: sa.ExtensionType, value: 'taskserv' },
-            { key: sa.ExtensionName, value: dep.name },
-            { key: sa.TargetServer, value: input.target.server },
-          ],
-        }).catch(async (err: unknown) => {
-          // Another parent is installing it already: wait for that install instead.
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          return (await acts.awaitInstall.executeWithOptions({ ...WAITING, summary: `Wait for ${workflowId}` }, [{ workflowId }])) as TaskservInstallResult;
-        });
+        const result = await installAsChild({ name: dep.name, target: input.target, requiredBy: chain, ...(version ? { version } : {}) });
         run.dependency(dep.name, workflowId, 'done');
         return { name: dep.name, version: result.version, status: result.status };
       } catch (err) {
@@ -166,6 +159,29 @@ async function installDependencies(
   const recheck = await local.validateDependencies({ metadata: extension.metadata, target });
   if (recheck.missing.length) throw dependencyError(recheck.missing, 'still missing after installing dependencies');
   return installed;
+}
+
+/**
+ * Run an install under its one workflow id (`taskserv-install/<provider>/<server>/<name>`),
+ * or wait for the run that already holds it: child workflows cannot attach on their own.
+ */
+async function installAsChild(input: TaskservInstallInput): Promise<TaskservInstallResult> {
+  const workflowId = taskservInstallWorkflowId(input.target, input.name);
+  try {
+    return await executeChild(TaskservInstall, {
+      workflowId,
+      args: [input],
+      staticSummary: installSummary(input.name, input.version, input.target),
+      typedSearchAttributes: [
+        { key: sa.ExtensionType, value: 'taskserv' },
+        { key: sa.ExtensionName, value: input.name },
+        { key: sa.TargetServer, value: input.target.server },
+      ],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return (await acts.awaitInstall.executeWithOptions({ ...WAITING, summary: `Wait for ${workflowId}` }, [{ workflowId }])) as TaskservInstallResult;
+  }
 }
 
 function dependencyError(missing: DependencyStatus[], why: string): ApplicationFailure {
@@ -188,6 +204,12 @@ class StepTracker {
       steps: TASKSERV_INSTALL_STEPS.map((name): StepProgress => ({ name, status: 'pending' })),
       dependencies: [],
     };
+    // Also set here, not only by our client: a start from the Temporal CLI must be findable too.
+    upsertSearchAttributes([
+      { key: sa.ExtensionType, value: 'taskserv' },
+      { key: sa.ExtensionName, value: input.name },
+      { key: sa.TargetServer, value: input.target.server },
+    ]);
   }
 
   async step<T>(name: InstallStepName, fn: () => Promise<T>): Promise<T> {

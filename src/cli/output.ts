@@ -19,7 +19,7 @@ export function formatTable(headers: string[], rows: (string | number | null | u
  * 1 for anything else (DESIGN.md section 6).
  */
 export function exitWithError(err: unknown, format: OutputFormat): never {
-  const userError = err instanceof ExtensionError || isUserFailure(err);
+  const userError = isUserError(err);
   const error =
     err instanceof ExtensionError
       ? err.toJSON()
@@ -29,10 +29,12 @@ export function exitWithError(err: unknown, format: OutputFormat): never {
   process.exit(userError ? 2 : 1);
 }
 
-const USER_KINDS = new Set(['ExtensionNotFound', 'VersionNotFound', 'InvalidMetadata', 'DependencyError', 'DependencyCycle', 'InvalidInput', 'ChecksumMismatch', 'VerificationFailed', 'ProviderError', 'ScriptFailure']);
+/** Errors the user can fix in what they asked for or in their library; the rest exit 1. */
+const USER_KINDS = new Set(['ExtensionNotFound', 'VersionNotFound', 'InvalidMetadata', 'DependencyError', 'DependencyCycle', 'InvalidInput', 'ChecksumMismatch', 'ProviderError']);
 
-/** A workflow failure whose cause carries one of our error kinds. */
+/** The error kind: of a named error, or of the first cause of a workflow failure that has one. */
 function failureType(err: unknown): string | undefined {
+  if (err instanceof ExtensionError) return err.kind;
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const type = (e as { type?: unknown }).type;
     if (typeof type === 'string') return type;
@@ -40,7 +42,7 @@ function failureType(err: unknown): string | undefined {
   return undefined;
 }
 
-function isUserFailure(err: unknown): boolean {
+function isUserError(err: unknown): boolean {
   const type = failureType(err);
   return type !== undefined && USER_KINDS.has(type);
 }

@@ -5,9 +5,11 @@ import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTaskservInstall } from '../../src/temporal/client.js';
 import { progressQuery } from '../../workflows/definitions.js';
+import { execa } from 'execa';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { bundledLibraryWith } from '../support/library.js';
 import { FAILING_VERIFY } from '../support/scripts.js';
-import { startTestWorker, type TestWorker } from '../support/worker.js';
+import { startTestWorker, TEMPORAL_ADDRESS, type TestWorker } from '../support/worker.js';
 
 let w: TestWorker;
 const server = () => `n-${randomUUID().slice(0, 8)}`;
@@ -124,6 +126,27 @@ describe('TaskservInstall on a real dev server', () => {
     expect(a.workflowId).toBe(b.workflowId);
     expect(a.firstExecutionRunId).toBe(b.firstExecutionRunId);
     expect((await a.result()).status).toBe('installed');
+  });
+});
+
+describe('started from the Temporal CLI', () => {
+  it('`temporal workflow execute` runs TaskservInstall, findable by its search attributes', async () => {
+    const cli = (await execa(join(PACKAGE_ROOT, 'temporal-dev.sh'), ['ensure'])).stdout.trim().split('\n').at(-1)!;
+    const srv = server();
+    const input = JSON.stringify({ name: 'etcd', target: { provider: 'local', server: srv } });
+    // as the README shows it: no workflow id, so the CLI makes one up
+    const { stdout } = await execa(cli, ['workflow', 'execute', '--address', TEMPORAL_ADDRESS, '--type', 'TaskservInstall', '--task-queue', w.taskQueue, '--input', input, '-o', 'json']);
+    expect(JSON.parse(stdout).result).toMatchObject({ status: 'installed', name: 'etcd', version: '3.5.12' });
+    // the install itself ran under the one id for this target and name
+    const owner = await w.client.workflow.getHandle(`taskserv-install/local/${srv}/etcd`).result();
+    expect(owner.receipt.workflow_id).toBe(`taskserv-install/local/${srv}/etcd`);
+    await expect
+      .poll(async () => {
+        const found = [];
+        for await (const wf of w.client.workflow.list({ query: `ExtensionName="etcd" AND TargetServer="${srv}"` })) found.push(wf.workflowId);
+        return found;
+      }, { timeout: 10_000 })
+      .toContain(`taskserv-install/local/${srv}/etcd`);
   });
 });
 
