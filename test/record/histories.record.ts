@@ -19,10 +19,14 @@ beforeAll(async () => {
 });
 afterAll(() => w?.stop());
 
+/** Scenario name -> the workflow id it ran under: replay needs the real one (the workflow reads it). */
+const ids: Record<string, string> = {};
+
 async function record(scenario: string, handle: WorkflowHandle): Promise<void> {
   await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
   writeFileSync(join(out, `${scenario}.json`), `${historyToJSON(history)}\n`);
+  ids[scenario] = handle.workflowId;
 }
 
 function start(name: string, server: string, extra: Record<string, unknown> = {}) {
@@ -43,4 +47,11 @@ it('records every path', async () => {
   await expect.poll(() => existsSync(pid), { timeout: 30_000 }).toBe(true);
   await slow.cancel();
   await record('cancelled-during-install', slow);
+  const foreign = await w.client.workflow.start('TaskservInstall', {
+    taskQueue: w.taskQueue,
+    workflowId: `foreign-${srv}`,
+    args: [{ name: 'redis', target: { provider: 'local', server: `${srv}-f` } }],
+  });
+  await record('delegated-from-foreign-id', foreign);
+  writeFileSync(join(out, 'workflow-ids.json'), `${JSON.stringify(ids, null, 2)}\n`);
 });

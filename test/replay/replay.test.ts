@@ -10,15 +10,20 @@ import { testConfig } from '../support/worker.js';
 
 /** Histories recorded from real runs by `npm run record-histories`. */
 const dir = fileURLToPath(new URL('../histories/', import.meta.url));
+const ids = JSON.parse(readFileSync(`${dir}workflow-ids.json`, 'utf8')) as Record<string, string>;
 const histories = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(dir + f, 'utf8'))) }));
+  .filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json')
+  .map((f) => {
+    const scenario = f.replace(/\.json$/, '');
+    return { scenario, workflowId: ids[scenario]!, history: historyFromJSON(JSON.parse(readFileSync(dir + f, 'utf8'))) };
+  });
 
 describe('replay', () => {
   it('has a recorded history for every path through TaskservInstall', () => {
-    expect(histories.map((h) => h.workflowId).sort()).toEqual([
+    expect(histories.map((h) => h.scenario).sort()).toEqual([
       'already-installed',
       'cancelled-during-install',
+      'delegated-from-foreign-id',
       'dependency-child',
       'install-with-dependencies',
       'missing-dependency',
@@ -36,7 +41,7 @@ describe('replay', () => {
 
   it('fails replay with a determinism error after an incompatible change', async () => {
     const workflowsPath = fileURLToPath(new URL('./incompatible-workflows.ts', import.meta.url));
-    const happy = histories.find((h) => h.workflowId === 'install-with-dependencies')!;
+    const happy = histories.find((h) => h.scenario === 'install-with-dependencies')!;
     await expect(Worker.runReplayHistory({ workflowsPath }, happy.history, happy.workflowId)).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });
