@@ -7,6 +7,7 @@ import type { ExtensionManager } from '../src/manager.js';
 import type { StepOutputs, VerificationCheck } from '../src/taskserv-steps.js';
 import type { Receipt, Target, TargetRef, Targets } from '../src/targets.js';
 import type { Extension, ExtensionMetadata } from '../src/types.js';
+import { liveWorkers, type LiveWorker } from '../src/temporal/worker-queues.js';
 
 /** What the activities close over: the worker process's own manager, so the LRU lives here. */
 export interface ActivityDeps {
@@ -89,6 +90,11 @@ export function createActivities({ manager, targets }: ActivityDeps) {
     /** Compensation: remove what install wrote, and the receipt. Safe to repeat. */
     async uninstallTaskserv(input: StepInput): Promise<StepOutputs['uninstall']> {
       return scriptStep('uninstall', (o) => installer.uninstall(input.extension, input.target, input.settings ?? {}, o));
+    },
+
+    /** The workers polling a task queue, each with the queue of its own (for CacheBroadcast). */
+    async listLiveWorkers(input: { taskQueue: string }): Promise<LiveWorker[]> {
+      return liveWorkers(Context.current().client, input.taskQueue);
     },
 
     /** Wait for an install another parent started (child workflows cannot attach to a running one). */

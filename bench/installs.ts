@@ -1,51 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config.js';
 import { TaskservInstaller } from '../src/installer.js';
 import { ExtensionManager } from '../src/manager.js';
-import { PACKAGE_ROOT } from '../src/package-root.js';
 import { Targets } from '../src/targets.js';
 import { startTaskservInstall } from '../src/temporal/client.js';
+import { WorkerProcess } from '../test/support/worker-process.js';
 import { median, round, timed } from './stats.js';
 
 const ADDRESS = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 
-/** A `prvng worker` in a process of its own, so its peak RSS is the worker's alone. */
-class WorkerProcess {
-  readonly taskQueue = `bench-${randomUUID().slice(0, 8)}`;
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'prvng-bench-worker-'));
-  private child: ChildProcess | undefined;
-
-  async start(): Promise<void> {
-    this.child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/prvng.js'), 'worker', '--no-api', '--task-queue', this.taskQueue], {
-      env: { ...process.env, PRVNG_DATA_DIR: this.dataDir, PRVNG_AUTO_LOAD: 'false' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.child!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('polling') && resolve());
-      this.child!.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-    });
-  }
-
-  /** VmHWM: the peak resident set size of the worker process, in MB. */
-  peakRssMb(): number {
-    const status = readFileSync(`/proc/${this.child!.pid}/status`, 'utf8');
-    return round(Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024, 1);
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise((r) => this.child!.once('exit', r));
-    this.child!.kill('SIGTERM');
-    await exited;
-  }
-}
-
 async function install(client: Client, worker: WorkerProcess, name: string, server: string, version?: string) {
-  const handle = await startTaskservInstall(client, { name, target: { provider: 'local', server }, ...(version ? { version } : {}) }, { taskQueue: worker.taskQueue });
+  const { handle } = await startTaskservInstall(client, { name, target: { provider: 'local', server }, ...(version ? { version } : {}) }, { taskQueue: worker.taskQueue });
   return handle.result();
 }
 

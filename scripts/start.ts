@@ -38,7 +38,7 @@ const worker = runWorker({
 await Promise.race([polling, worker]);
 
 const client = await connectClient();
-const handle = await startTaskservInstall(client, { name: 'kubernetes', version: '1.28.0', target }, { taskQueue: config.temporal.task_queue });
+const { handle } = await startTaskservInstall(client, { name: 'kubernetes', version: '1.28.0', target }, { taskQueue: config.temporal.task_queue });
 const link = webUiLink(config.temporal.web_ui, client.options.namespace, handle.workflowId);
 console.log(`\nInstall taskserv kubernetes 1.28.0 on local/${target.server}\n  ${link}`);
 

@@ -22,7 +22,11 @@ const schema = z.strictObject({
     }),
     targets: z.strictObject({ targets_dir: z.string().min(1) }),
   }),
-  temporal: z.strictObject({ task_queue: z.string().min(1).max(200), web_ui: z.string().url() }),
+  temporal: z.strictObject({
+    task_queue: z.string().min(1).max(200),
+    web_ui: z.string().url(),
+    sdk_metrics_listen: z.string().regex(/^(off|[^\s:]+:\d{1,5})$/, 'must be host:port or "off"'),
+  }),
   api: z.strictObject({
     listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port'),
     token: z.string(),
@@ -57,6 +61,7 @@ export const ENV_KEYS: Record<string, string> = {
   PRVNG_TARGETS_DIR: 'orchestrator.targets.targets_dir',
   PRVNG_TASK_QUEUE: 'temporal.task_queue',
   PRVNG_WEB_UI: 'temporal.web_ui',
+  PRVNG_SDK_METRICS_LISTEN: 'temporal.sdk_metrics_listen',
   PRVNG_API_LISTEN: 'api.listen',
   PRVNG_API_TOKEN: 'api.token',
 };

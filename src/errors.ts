@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'VerificationFailed'
   | 'ChecksumMismatch'
   | 'ProviderError'
+  | 'InstallConflict'
   | 'InvalidInput';
 
 export abstract class ExtensionError extends Error {
@@ -68,6 +69,11 @@ export class VerificationFailed extends ExtensionError {
 
 export class ProviderError extends ExtensionError {
   readonly kind = 'ProviderError';
+}
+
+/** An install of the same taskserv on the same target is running with another request. */
+export class InstallConflict extends ExtensionError {
+  readonly kind = 'InstallConflict';
 }
 
 /** Nushell could not load an extension (crash, timeout, no result). Retryable. */

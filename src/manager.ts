@@ -50,7 +50,8 @@ export class ExtensionManager {
   private readonly cache: LRUCache<string, CacheEntry>;
   private readonly inflight = new Map<string, Promise<Extension>>();
   private readonly metricsState = new ExtensionMetrics();
-  private readonly audit: AuditLog | undefined;
+  /** The audit log every load, reload, clear and eviction goes to (and the API's calls). */
+  readonly audit: AuditLog | undefined;
   private readonly ownsRunner: boolean;
 
   constructor(readonly options: ExtensionManagerOptions) {

@@ -68,3 +68,17 @@ export function taskservInstallWorkflowId(target: TargetRef, name: string): stri
 export function installSummary(name: string, version: string | undefined, target: TargetRef): string {
   return `Install taskserv ${name} ${version ?? 'latest'} on ${target.provider}/${target.server}`;
 }
+
+export interface CacheBroadcastInput {
+  operation: 'reload' | 'clear';
+  taskQueue: string;
+  type?: string;
+  name?: string;
+  /** A worker that has done it already (the one whose API was called). */
+  exclude?: string;
+}
+
+export interface CacheBroadcastResult {
+  operation: CacheBroadcastInput['operation'];
+  workers: { identity: string; ok: boolean; version?: string; error?: string }[];
+}

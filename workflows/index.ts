@@ -1,1 +1,2 @@
 export { TaskservInstall } from './taskserv-install.js';
+export { CacheBroadcast } from './cache-broadcast.js';

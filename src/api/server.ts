@@ -1,87 +1,111 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { ExtensionError } from '../errors.js';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { ExtensionError, type ErrorKind } from '../errors.js';
 import type { ExtensionManager } from '../manager.js';
+import { extensionRoutes } from './extension-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
+import { workflowRoutes, type TemporalAccess } from './workflow-routes.js';
 
 export interface ApiServerOptions {
   manager: ExtensionManager;
   /** `host:port`; port 0 picks a free one. */
   listen: string;
+  /** When set, mutating endpoints need `Authorization: Bearer <token>`. */
   token?: string;
+  /** Reaching Temporal from the API: starting installs, broadcasting cache operations. */
+  temporal?: TemporalAccess;
+  /** The Temporal SDK's own Prometheus endpoint, appended to `GET /metrics`. */
+  sdkMetricsUrl?: string;
+  /** Where `auto_load` is, for `/health`. */
+  preload?: () => 'off' | 'running' | 'done';
 }
 
-/** The worker's HTTP API: it runs in the worker process, where the cache lives. */
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** HTTP status of each error kind. */
+const STATUS: Partial<Record<ErrorKind, number>> = {
+  InvalidInput: 400,
+  InvalidMetadata: 400,
+  ExtensionNotFound: 404,
+  VersionNotFound: 404,
+  InstallConflict: 409,
+  DependencyError: 409,
+  DependencyCycle: 409,
+  ChecksumMismatch: 409,
+};
+
+/**
+ * The worker's HTTP API (it runs in the worker process, where the cache lives): the
+ * reference's two endpoints with its exact JSON, plus discovery, metrics, health, and
+ * starting and inspecting installs. Errors are `{"success": false, "error": {kind, message}}`.
+ */
 export class ApiServer {
-  private readonly app: FastifyInstance;
+  readonly app: FastifyInstance;
 
   constructor(private readonly options: ApiServerOptions) {
-    this.app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-    this.routes();
+    // Unknown fields are rejected, not silently dropped (Fastify's default strips them).
+    this.app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+    this.guard();
+    this.app.register(extensionRoutes, { manager: options.manager, temporal: options.temporal, preload: options.preload ?? (() => 'off') });
+    this.app.register(metricsRoutes, { manager: options.manager, sdkMetricsUrl: options.sdkMetricsUrl });
+    this.app.register(workflowRoutes, { temporal: options.temporal });
   }
 
   /** Start listening; returns the base URL. */
   async start(): Promise<string> {
-    const { host, port } = splitListen(this.options.listen);
+    const at = this.options.listen.lastIndexOf(':');
+    const host = this.options.listen.slice(0, at);
+    const port = Number(this.options.listen.slice(at + 1));
     if (!isLoopback(host) && !this.options.token) {
-      throw new Error(`refusing to serve the API on ${host} without [api] token: set one, or listen on 127.0.0.1`);
+      throw new Error(`refusing to serve the API on ${host} without [api] token (PRVNG_API_TOKEN): set one, or listen on 127.0.0.1`);
     }
-    const address = await this.app.listen({ host, port });
-    return address;
+    return this.app.listen({ host, port });
   }
 
   stop(): Promise<void> {
     return this.app.close();
   }
 
-  private routes(): void {
-    const { manager } = this.options;
-    this.app.setErrorHandler((err, _req, reply) => {
-      if (err instanceof ExtensionError) {
-        const status = err.kind === 'ExtensionNotFound' || err.kind === 'VersionNotFound' ? 404 : err.kind === 'InvalidInput' ? 400 : 500;
-        return reply.status(status).send({ success: false, error: err.toJSON() });
+  /** Bearer token on mutating calls, an audit line for each, and one error shape for all. */
+  private guard(): void {
+    const { token, manager } = this.options;
+    this.app.addHook('onRequest', async (req, reply) => {
+      if (!token || !MUTATING.has(req.method)) return;
+      if (!sameSecret(req.headers.authorization ?? '', `Bearer ${token}`)) {
+        return reply.status(401).send({ success: false, error: { kind: 'Unauthorized', message: 'this endpoint needs Authorization: Bearer <token>' } });
       }
-      const status = (err as { statusCode?: number }).statusCode ?? 500;
-      return reply.status(status).send({ success: false, error: { kind: status < 500 ? 'InvalidInput' : 'Internal', message: (err as Error).message } });
     });
-
-    this.app.get('/health', async () => ({ success: true, data: { status: 'ok', cached_entries: manager.metrics().cached_entries } }));
-
-    this.app.get('/api/v1/extensions/loaded', async () => ({ success: true, data: manager.listLoadedExtensions().map(referenceShape) }));
-
-    this.app.post<{ Body: { extension_type: string; name: string } }>(
-      '/api/v1/extensions/reload',
-      {
-        schema: {
-          body: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['extension_type', 'name'],
-            properties: { extension_type: { type: 'string', maxLength: 32 }, name: { type: 'string', maxLength: 64 } },
-          },
-        },
-      },
-      async (req) => {
-        const extension = await manager.reloadExtension(req.body.extension_type, req.body.name);
-        return { success: true, data: `Extension ${extension.metadata.name} reloaded` };
-      },
+    this.app.addHook('onResponse', async (req, reply) => {
+      if (!MUTATING.has(req.method)) return;
+      manager.audit?.record({ operation: 'api', outcome: reply.statusCode < 400 ? 'ok' : 'error', method: req.method, url: req.url, status: reply.statusCode, caller: req.ip });
+    });
+    this.app.setNotFoundHandler((req, reply) =>
+      reply.status(404).send({ success: false, error: { kind: 'NotFound', message: `no route ${req.method} ${req.url}` } }),
     );
-
-    this.app.delete('/api/v1/extensions/cache', async () => {
-      manager.clearCache();
-      return { success: true, data: 'Extension cache cleared' };
+    this.app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+      if (err instanceof ExtensionError) {
+        return reply.status(STATUS[err.kind] ?? 500).send({ success: false, error: err.toJSON() });
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        return reply.status(404).send({ success: false, error: { kind: 'WorkflowNotFound', message: err.message } });
+      }
+      const status = (err as FastifyError).statusCode ?? 500;
+      if (status >= 500) {
+        req.log.error(err);
+        console.error(`API ${req.method} ${req.url} failed:`, err);
+        return reply.status(500).send({ success: false, error: { kind: 'Internal', message: 'internal error (logged by the worker)' } });
+      }
+      const message = (err as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `malformed JSON body: ${err.message}` : err.message;
+      return reply.status(status).send({ success: false, error: { kind: 'InvalidInput', message } });
     });
-
-    this.app.get('/api/v1/metrics', async () => ({ success: true, data: manager.metrics() }));
   }
 }
 
-/** The reference's JSON for an Extension: metadata, path, loaded_at (and our content hash). */
-function referenceShape(e: ReturnType<ExtensionManager['listLoadedExtensions']>[number]) {
-  return { metadata: e.metadata, path: e.path, loaded_at: e.loaded_at, content_hash: e.content_hash };
-}
-
-function splitListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at), port: Number(listen.slice(at + 1)) };
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function isLoopback(host: string): boolean {

@@ -30,12 +30,12 @@ export async function installTaskservCommand(config: Config, args: InstallTaskse
   };
   const client = await connectClient();
   try {
-    const handle = await startTaskservInstall(client, input, { taskQueue: args.taskQueue ?? config.temporal.task_queue });
-    const link = webUiLink(config.temporal.web_ui, client.options.namespace, handle.workflowId, handle.firstExecutionRunId);
+    const { handle, runId, attached } = await startTaskservInstall(client, input, { taskQueue: args.taskQueue ?? config.temporal.task_queue });
+    const link = webUiLink(config.temporal.web_ui, client.options.namespace, handle.workflowId, runId);
     const human = args.output === 'table';
-    if (human) console.log(`workflow ${handle.workflowId}\n  ${link}`);
+    if (human) console.log(`workflow ${handle.workflowId}${attached ? ' (already running: attached to it)' : ''}\n  ${link}`);
     if (!args.wait) {
-      printResult(args.output, { workflow_id: handle.workflowId, run_id: handle.firstExecutionRunId, web_ui: link }, () => 'started (use --wait to follow it)');
+      printResult(args.output, { workflow_id: handle.workflowId, run_id: runId, attached, web_ui: link }, () => 'started (use --wait to follow it)');
       return;
     }
     const printer = new ProgressPrinter();

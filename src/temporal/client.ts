@@ -1,5 +1,6 @@
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy } from '@temporalio/common';
+import { InstallConflict } from '../errors.js';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import * as sa from '../search-attributes.js';
 import {
   installSummary,
@@ -15,30 +16,53 @@ export interface StartInstallOptions {
   taskQueue: string;
 }
 
+export interface StartedInstall {
+  handle: WorkflowHandle<typeof TaskservInstall>;
+  runId: string;
+  /** An install for this target and name was already running: this is that one. */
+  attached: boolean;
+}
+
 /**
  * Start a TaskservInstall, or attach to the one already running for this target and
- * name (workflow id `taskserv-install/<provider>/<server>/<name>`).
+ * name (workflow id `taskserv-install/<provider>/<server>/<name>`). A running one asked
+ * for another version is an InstallConflict rather than a silent attach.
  */
-export async function startTaskservInstall(
-  client: Client,
-  input: TaskservInstallInput,
-  options: StartInstallOptions,
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof TaskservInstall>> {
-  return client.workflow.start<typeof TaskservInstall>('TaskservInstall', {
-    taskQueue: options.taskQueue,
-    workflowId: taskservInstallWorkflowId(input.target, input.name),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [input],
-    staticSummary: installSummary(input.name, input.version, input.target),
-    staticDetails: `Requested ${new Date().toISOString()} with settings ${JSON.stringify(input.settings ?? {})}`,
-    typedSearchAttributes: [
-      { key: sa.ExtensionType, value: 'taskserv' },
-      { key: sa.ExtensionName, value: input.name },
-      { key: sa.ExtensionVersion, value: input.version ?? 'latest' },
-      { key: sa.InstallStep, value: 'queued' },
-      { key: sa.TargetServer, value: input.target.server },
-    ],
-  });
+export async function startTaskservInstall(client: Client, input: TaskservInstallInput, options: StartInstallOptions): Promise<StartedInstall> {
+  const requested = input.version ?? 'latest';
+  const workflowId = taskservInstallWorkflowId(input.target, input.name);
+  try {
+    const handle = await client.workflow.start<typeof TaskservInstall>('TaskservInstall', {
+      taskQueue: options.taskQueue,
+      workflowId,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      args: [input],
+      staticSummary: installSummary(input.name, input.version, input.target),
+      staticDetails: `Requested ${new Date().toISOString()} with settings ${JSON.stringify(input.settings ?? {})}`,
+      memo: { requested: { version: requested } },
+      typedSearchAttributes: [
+        { key: sa.ExtensionType, value: 'taskserv' },
+        { key: sa.ExtensionName, value: input.name },
+        { key: sa.ExtensionVersion, value: requested },
+        { key: sa.InstallStep, value: 'queued' },
+        { key: sa.TargetServer, value: input.target.server },
+      ],
+    });
+    return { handle, runId: handle.firstExecutionRunId, attached: false };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const handle = client.workflow.getHandle<typeof TaskservInstall>(workflowId);
+    const running = await handle.describe();
+    const theirs = (running.memo?.requested as { version?: string } | undefined)?.version ?? 'latest';
+    if (theirs !== requested) {
+      throw new InstallConflict(`${workflowId} is already running for version ${theirs}; wait for it or cancel it before asking for ${requested}`, {
+        workflow_id: workflowId,
+        running_version: theirs,
+        requested_version: requested,
+      });
+    }
+    return { handle, runId: running.runId, attached: true };
+  }
 }
 
 /**

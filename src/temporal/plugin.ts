@@ -1,13 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { SimplePlugin } from '@temporalio/plugin';
+import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { ApiServer } from '../api/server.js';
+import type { TemporalAccess } from '../api/workflow-routes.js';
 import { loadConfig, managerOptions, type Config } from '../config.js';
 import { ExtensionManager } from '../manager.js';
 import { Targets } from '../targets.js';
 import { EXTENSION_TYPES } from '../types.js';
+import type { CacheBroadcast } from '../../workflows/cache-broadcast.js';
+import { connectClient } from './connection.js';
+import { privateTaskQueue } from './worker-queues.js';
 
-/** Our workflows (TaskservInstall), as .ts under vitest and .js once built. */
+/** Our workflows (TaskservInstall, CacheBroadcast), as .ts under vitest and .js once built. */
 export const WORKFLOWS_PATH = fileURLToPath(
   new URL(`../../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
@@ -17,10 +24,14 @@ export interface ExtensionsPluginOptions {
   config?: Config;
   /** A manager to use instead of one built from the config. */
   manager?: ExtensionManager;
-  /** Serve the HTTP API while the worker runs. Default true; `listen` overrides `[api] listen`. */
+  /** Serve the HTTP API while the worker runs. Default true; `listen` / `token` override `[api]`. */
   api?: boolean | { listen?: string; token?: string };
   /** Preload every discovered extension when the worker starts. Default `[orchestrator.extensions] auto_load`. */
   autoLoad?: boolean;
+  /** The client the API starts workflows with; default one from envconfig, made on first use. */
+  client?: Client;
+  /** The Temporal SDK runtime's Prometheus endpoint, appended to the API's `/metrics`. */
+  sdkMetricsUrl?: string;
   /** Told the API's URL once it listens. */
   onApiListening?: (url: string) => void;
 }
@@ -28,7 +39,8 @@ export interface ExtensionsPluginOptions {
 /**
  * The prvng-extensions Temporal plugin: registers the extension activities (closures over
  * this worker process's ExtensionManager, so the LRU lives in the activity worker) and the
- * TaskservInstall workflow, and runs the HTTP API around `worker.run()`.
+ * workflows, and runs around `worker.run()`: the HTTP API, and a second poller on the
+ * worker's own task queue so cache reloads reach every worker.
  *
  *   Worker.create({ taskQueue: 'provisioning', plugins: [new ExtensionsPlugin()] })
  *
@@ -37,29 +49,48 @@ export interface ExtensionsPluginOptions {
 export class ExtensionsPlugin extends SimplePlugin {
   readonly manager: ExtensionManager;
   readonly config: Config;
+  /** The worker this plugin runs in, once `worker.run()` has started. */
+  private worker: Worker | undefined;
 
   constructor(options: ExtensionsPluginOptions = {}) {
     const config = options.config ?? loadConfig();
     const manager = options.manager ?? new ExtensionManager(managerOptions(config));
-    const targets = new Targets(manager, config.orchestrator.targets.targets_dir);
-    const api = options.api ?? true;
+    const activities = createActivities({ manager, targets: new Targets(manager, config.orchestrator.targets.targets_dir) });
+    const self = { worker: (): Worker => this.worker! };
     super({
       name: 'prvng-extensions',
-      activities: createActivities({ manager, targets }),
+      activities,
       workflowsPath: (existing) => existing ?? WORKFLOWS_PATH,
       runContext: async (next) => {
+        const worker = self.worker();
+        let preloading: 'off' | 'running' | 'done' = 'off';
+        const own = await ownQueueWorker(worker, activities);
+        const ownRun = own.run();
         let server: ApiServer | undefined;
-        if (api) {
-          const overrides = typeof api === 'object' ? api : {};
-          const token = overrides.token ?? config.api.token;
-          server = new ApiServer({ manager, listen: overrides.listen ?? config.api.listen, ...(token ? { token } : {}) });
-          options.onApiListening?.(await server.start());
-        }
         try {
-          if (options.autoLoad ?? config.orchestrator.extensions.auto_load) await preload(manager);
+          if (options.api ?? true) {
+            const overrides = typeof options.api === 'object' ? options.api : {};
+            const token = overrides.token ?? config.api.token;
+            server = new ApiServer({
+              manager,
+              preload: () => preloading,
+              listen: overrides.listen ?? config.api.listen,
+              temporal: temporalAccess(worker, config, options.client),
+              ...(token ? { token } : {}),
+              ...(options.sdkMetricsUrl ? { sdkMetricsUrl: options.sdkMetricsUrl } : {}),
+            });
+            options.onApiListening?.(await server.start());
+          }
+          if (options.autoLoad ?? config.orchestrator.extensions.auto_load) {
+            preloading = 'running';
+            await preload(manager);
+            preloading = 'done';
+          }
           await next();
         } finally {
           await server?.stop();
+          own.shutdown();
+          await ownRun;
           await manager.close();
         }
       },
@@ -67,13 +98,50 @@ export class ExtensionsPlugin extends SimplePlugin {
     this.manager = manager;
     this.config = config;
   }
+
+  override runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+    this.worker = worker;
+    return super.runWorker(worker, next);
+  }
+}
+
+/** A worker on this process's own queue, with just the cache operations a broadcast sends. */
+async function ownQueueWorker(worker: Worker, activities: ReturnType<typeof createActivities>): Promise<Worker> {
+  const { namespace, taskQueue, identity } = worker.options;
+  return Worker.create({
+    connection: worker.connection!,
+    namespace,
+    identity,
+    taskQueue: privateTaskQueue(taskQueue, identity),
+    activities: { reloadExtension: activities.reloadExtension, clearCache: activities.clearCache },
+  });
+}
+
+function temporalAccess(worker: Worker, config: Config, given: Client | undefined): TemporalAccess {
+  let client: Promise<Client> | undefined = given ? Promise.resolve(given) : undefined;
+  const { taskQueue, identity } = worker.options;
+  const access: TemporalAccess = {
+    client: () => (client ??= connectClient()),
+    taskQueue,
+    webUi: config.temporal.web_ui,
+    identity,
+    async broadcast(op) {
+      return (await access.client()).workflow.execute<typeof CacheBroadcast>('CacheBroadcast', {
+        taskQueue,
+        workflowId: `cache-broadcast/${op.operation}/${randomUUID()}`,
+        args: [{ ...op, taskQueue, exclude: identity }],
+        staticSummary: `Cache ${op.operation}${op.name ? ` of ${op.type} ${op.name}` : ''} on every worker of ${taskQueue}`,
+      });
+    },
+  };
+  return access;
 }
 
 /** `auto_load`: the latest version of every valid extension of every type. */
 async function preload(manager: ExtensionManager): Promise<void> {
   for (const type of EXTENSION_TYPES) {
     const found = await manager.discover(type);
-    const names = new Set(found.filter((e) => e.ok).map((e) => (e.ok ? e.metadata.name : '')));
+    const names = new Set(found.flatMap((e) => (e.ok ? [e.metadata.name] : [])));
     await Promise.allSettled([...names].map((name) => manager.loadExtension(type, name)));
   }
 }

@@ -1,4 +1,5 @@
 import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { loadConfig } from '../config.js';
 import { connectWorker } from './connection.js';
 import { ExtensionsPlugin, type ExtensionsPluginOptions } from './plugin.js';
 
@@ -9,14 +10,26 @@ export interface RunWorkerOptions extends ExtensionsPluginOptions {
   signal?: AbortSignal;
   /** Told once the worker is polling. */
   onRunning?: (info: { taskQueue: string; namespace: string }) => void;
-  /** Install the process-wide Temporal runtime with this log level (once, before the worker). */
+  /**
+   * Install the process-wide Temporal runtime with this log level and, unless
+   * `[temporal] sdk_metrics_listen` is "off", its Prometheus exporter (once, before the worker).
+   */
   logLevel?: LogLevel;
 }
 
 /** `prvng worker`: one worker with the ExtensionsPlugin, connected through envconfig. */
 export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
-  if (options.logLevel) Runtime.install({ logger: new DefaultLogger(options.logLevel) });
-  const plugin = new ExtensionsPlugin(options);
+  const config = options.config ?? loadConfig();
+  const metrics = config.temporal.sdk_metrics_listen;
+  let sdkMetricsUrl = options.sdkMetricsUrl;
+  if (options.logLevel) {
+    Runtime.install({
+      logger: new DefaultLogger(options.logLevel),
+      ...(metrics !== 'off' ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics } } } } : {}),
+    });
+    if (metrics !== 'off') sdkMetricsUrl ??= `http://${metrics}/metrics`;
+  }
+  const plugin = new ExtensionsPlugin({ ...options, config, ...(sdkMetricsUrl ? { sdkMetricsUrl } : {}) });
   const taskQueue = options.taskQueue ?? plugin.config.temporal.task_queue;
   const { connection, namespace } = await connectWorker();
   try {

@@ -29,8 +29,8 @@ async function record(scenario: string, handle: WorkflowHandle): Promise<void> {
   ids[scenario] = handle.workflowId;
 }
 
-function start(name: string, server: string, extra: Record<string, unknown> = {}) {
-  return startTaskservInstall(w.client, { name, target: { provider: 'local', server }, ...extra }, { taskQueue: w.taskQueue });
+async function start(name: string, server: string, extra: Record<string, unknown> = {}) {
+  return (await startTaskservInstall(w.client, { name, target: { provider: 'local', server }, ...extra }, { taskQueue: w.taskQueue })).handle;
 }
 
 it('records every path', async () => {

@@ -60,9 +60,9 @@ export function addExtension(dir: string, ext: FixtureExtension): string {
   return folder;
 }
 
-/** The bundled library copied to a temp folder, plus fixtures. */
+/** The bundled library copied to a temp `extensions/` folder (paths read as in the reference), plus fixtures. */
 export function bundledLibraryWith(extra: FixtureExtension[] = []): string {
-  const dir = tempDir('lib');
+  const dir = join(tempDir('lib'), 'extensions');
   cpSync(join(PACKAGE_ROOT, 'extensions'), dir, { recursive: true });
   return makeLibrary(extra, dir);
 }

@@ -16,6 +16,8 @@ export const TEMPORAL_ADDRESS = `127.0.0.1:${process.env.TEMPORAL_PORT ?? '7233'
 
 export interface TestWorker {
   taskQueue: string;
+  /** The worker's HTTP API, when started with `api`. */
+  apiUrl?: string;
   config: Config;
   plugin: ExtensionsPlugin;
   client: Client;
@@ -30,16 +32,32 @@ export function testConfig(extensionsDir: string, dataDir = tempDir('data')): Co
 }
 
 /** A real worker with the ExtensionsPlugin on its own task queue, against the dev server. */
-export async function startTestWorker(extensionsDir: string, options: { taskQueue?: string; config?: Config } = {}): Promise<TestWorker> {
+export async function startTestWorker(
+  extensionsDir: string,
+  options: { taskQueue?: string; config?: Config; api?: { token?: string } } = {},
+): Promise<TestWorker> {
   const config = options.config ?? testConfig(extensionsDir);
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
-  const plugin = new ExtensionsPlugin({ config, api: false });
+  const client = new Client({ connection: await Connection.connect({ address: TEMPORAL_ADDRESS }) });
+  let apiUrl: string | undefined;
+  let listening = () => {};
+  const ready = new Promise<void>((resolve) => (listening = resolve));
+  const plugin = new ExtensionsPlugin({
+    config,
+    client,
+    api: options.api ? { listen: '127.0.0.1:0', ...options.api } : false,
+    onApiListening: (url) => {
+      apiUrl = url;
+      listening();
+    },
+  });
   const connection = await NativeConnection.connect({ address: TEMPORAL_ADDRESS });
   const worker = await Worker.create({ connection, taskQueue, plugins: [plugin] });
   const running = worker.run();
-  const client = new Client({ connection: await Connection.connect({ address: TEMPORAL_ADDRESS }) });
+  if (options.api) await ready;
   return {
     taskQueue,
+    ...(apiUrl ? { apiUrl } : {}),
     config,
     plugin,
     client,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InstallConflict } from '../../src/errors.js';
 import { startTaskservInstall } from '../../src/temporal/client.js';
 import { progressQuery } from '../../workflows/definitions.js';
 import { execa } from 'execa';
@@ -27,8 +28,8 @@ function targetRoot(srv: string) {
   return join(w.config.orchestrator.targets.targets_dir, srv);
 }
 
-function start(name: string, srv: string, extra: Record<string, unknown> = {}) {
-  return startTaskservInstall(w.client, { name, target: { provider: 'local', server: srv }, ...extra }, { taskQueue: w.taskQueue });
+async function start(name: string, srv: string, extra: Record<string, unknown> = {}) {
+  return (await startTaskservInstall(w.client, { name, target: { provider: 'local', server: srv }, ...extra }, { taskQueue: w.taskQueue })).handle;
 }
 
 describe('TaskservInstall on a real dev server', () => {
@@ -49,7 +50,7 @@ describe('TaskservInstall on a real dev server', () => {
     for (const file of result.files) expect(existsSync(join(targetRoot(srv), file))).toBe(true);
 
     const receipt = JSON.parse(readFileSync(join(targetRoot(srv), 'var/lib/prvng/receipts/kubernetes.json'), 'utf8'));
-    expect(receipt).toMatchObject({ version: '1.28.0', workflow_id: handle.workflowId, run_id: handle.firstExecutionRunId, content_hash: result.content_hash });
+    expect(receipt).toMatchObject({ version: '1.28.0', workflow_id: handle.workflowId, run_id: (await handle.describe()).runId, content_hash: result.content_hash });
     for (const dep of ['containerd', 'etcd']) expect(existsSync(join(targetRoot(srv), `var/lib/prvng/receipts/${dep}.json`))).toBe(true);
 
     const progress = await handle.query(progressQuery);
@@ -78,6 +79,15 @@ describe('TaskservInstall on a real dev server', () => {
     expect(err.cause.type).toBe('DependencyError');
     expect(err.cause.message).toContain('etcd@^3.5.0 required by needs-etcd@1.0.0 (not installed)');
     expect(err.cause.message).toContain('containerd required by needs-etcd@1.0.0');
+  });
+
+  it('a second start asking for another version while one runs is an InstallConflict', async () => {
+    const srv = server();
+    const first = await start('slowpoke', srv, { settings: { install_seconds: 3 } });
+    const err = await start('slowpoke', srv, { version: '1.0.0' }).catch((e) => e);
+    expect(err).toBeInstanceOf(InstallConflict);
+    expect(err.details).toMatchObject({ running_version: 'latest', requested_version: '1.0.0' });
+    expect((await first.result()).status).toBe('installed');
   });
 
   it('fails an unknown version with VersionNotFound listing the versions, without retrying', async () => {
@@ -122,10 +132,15 @@ describe('TaskservInstall on a real dev server', () => {
 
   it('two concurrent starts for one target and name end in one workflow', async () => {
     const srv = server();
-    const [a, b] = await Promise.all([start('redis', srv), start('redis', srv)]);
-    expect(a.workflowId).toBe(b.workflowId);
-    expect(a.firstExecutionRunId).toBe(b.firstExecutionRunId);
-    expect((await a.result()).status).toBe('installed');
+    const starts = () => startTaskservInstall(w.client, { name: 'redis', target: { provider: 'local', server: srv } }, { taskQueue: w.taskQueue });
+    const [a, b] = await Promise.all([starts(), starts()]);
+    expect(a.handle.workflowId).toBe(b.handle.workflowId);
+    expect(a.runId).toBe(b.runId);
+    expect([a.attached, b.attached].sort()).toEqual([false, true]);
+    expect((await a.handle.result()).status).toBe('installed');
+    const runs = [];
+    for await (const wf of w.client.workflow.list({ query: `WorkflowId="${a.handle.workflowId}"` })) runs.push(wf.runId);
+    expect(runs).toEqual([a.runId]);
   });
 });
 
