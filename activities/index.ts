@@ -3,6 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { DependencyCheck } from '../src/dependencies.js';
 import { ExtensionError } from '../src/errors.js';
 import { TaskservInstaller, type StepOptions } from '../src/installer.js';
+import { lockInstalled, planInstall, type InstallPlan, type PlanRequest } from '../src/install-plan.js';
 import type { ExtensionManager } from '../src/manager.js';
 import type { StepOutputs, VerificationCheck } from '../src/taskserv-steps.js';
 import type { Receipt, Target, TargetRef, Targets } from '../src/targets.js';
@@ -90,6 +91,16 @@ export function createActivities({ manager, targets }: ActivityDeps) {
     /** Compensation: remove what install wrote, and the receipt. Safe to repeat. */
     async uninstallTaskserv(input: StepInput): Promise<StepOutputs['uninstall']> {
       return scriptStep('uninstall', (o) => installer.uninstall(input.extension, input.target, input.settings ?? {}, o));
+    },
+
+    /** Resolve a cluster's (or taskserv's) full dependency set against the target's lock. */
+    async planInstall(input: PlanRequest & { target: Target }): Promise<InstallPlan> {
+      return failures(() => planInstall(manager, targets, targets.assertOwned(input.target), input));
+    },
+
+    /** Record what an install plan installed in the target's prvng.lock. */
+    async recordLock(input: { target: Target; plan: InstallPlan; installed: string[]; workflowId: string }): Promise<void> {
+      await failures(() => lockInstalled(targets.assertOwned(input.target), input.plan, input.installed, input.workflowId));
     },
 
     /** The workers polling a task queue, each with the queue of its own (for CacheBroadcast). */

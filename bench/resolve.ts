@@ -21,16 +21,20 @@ export function generatedLibrary(count = 500, fanOut = 3): MemorySource {
   return new MemorySource(entries);
 }
 
-/** Resolve `ts-000`, which reaches all 500 taskservs (3 dependencies each): median of 5 runs, each on a fresh source. */
+/**
+ * Resolve `ts-000`, which reaches all 500 taskservs (3 dependencies each): median of 5 runs,
+ * each on a fresh source (nothing cached but parsed semver strings), after one warm-up run
+ * that is not counted (the first resolution in a process also pays for JIT compilation).
+ */
 export async function resolve500(): Promise<{ resolve_500_ms: number }> {
   const samples: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = -1; run < RUNS; run++) {
     const source = generatedLibrary(500, 3);
     const [ms, resolution] = await timed(() => resolveDependencies(source, { type: 'taskserv', name: 'ts-000' }));
     if (resolution.packages.length !== 499 || resolution.packages.some((p) => p.version !== '1.1.0')) {
       throw new Error('resolve500: unexpected resolution');
     }
-    samples.push(ms);
+    if (run >= 0) samples.push(ms);
   }
   return { resolve_500_ms: round(median(samples)) };
 }

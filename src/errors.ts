@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'ChecksumMismatch'
   | 'ProviderError'
   | 'InstallConflict'
+  | 'LockDrift'
   | 'InvalidInput';
 
 export abstract class ExtensionError extends Error {
@@ -74,6 +75,11 @@ export class ProviderError extends ExtensionError {
 /** An install of the same taskserv on the same target is running with another request. */
 export class InstallConflict extends ExtensionError {
   readonly kind = 'InstallConflict';
+}
+
+/** `--frozen`, and resolving now would change what the target's lock file says. */
+export class LockDrift extends ExtensionError {
+  readonly kind = 'LockDrift';
 }
 
 /** Nushell could not load an extension (crash, timeout, no result). Retryable. */

@@ -82,3 +82,58 @@ export interface CacheBroadcastResult {
   operation: CacheBroadcastInput['operation'];
   workers: { identity: string; ok: boolean; version?: string; error?: string }[];
 }
+
+export interface ClusterInstallInput {
+  name: string;
+  version?: string;
+  target: TargetRef;
+  /** Taskservs installing at once within a level. Default 4. */
+  maxParallel?: number;
+  /** Ignore the target's lock and take the highest versions that fit. */
+  upgrade?: boolean;
+  /** Fail when the resolution would change the target's lock. */
+  frozen?: boolean;
+  /** Settings per taskserv name. */
+  settings?: Record<string, Record<string, unknown>>;
+}
+
+export type TaskservOutcomeStatus = 'pending' | 'running' | 'installed' | 'already-installed' | 'failed' | 'skipped';
+
+export interface TaskservOutcome {
+  name: string;
+  version: string;
+  level: number;
+  status: TaskservOutcomeStatus;
+  workflow_id: string;
+  started_at: string | null;
+  ended_at: string | null;
+  error?: string;
+}
+
+export interface ClusterProgress {
+  name: string;
+  version: string | null;
+  target: TargetRef;
+  current: string;
+  taskservs: TaskservOutcome[];
+}
+
+export interface ClusterInstallResult {
+  status: 'installed';
+  message: string;
+  name: string;
+  version: string;
+  target: TargetRef;
+  levels: string[][];
+  taskservs: TaskservOutcome[];
+}
+
+export const clusterProgressQuery = defineQuery<ClusterProgress>('progress');
+
+export function clusterInstallWorkflowId(target: TargetRef, name: string): string {
+  return `cluster-install/${target.provider}/${target.server}/${name}`;
+}
+
+export function clusterSummary(name: string, version: string | undefined, target: TargetRef): string {
+  return `Install cluster ${name} ${version ?? 'latest'} on ${target.provider}/${target.server}`;
+}

@@ -1,2 +1,3 @@
 export { TaskservInstall } from './taskserv-install.js';
+export { ClusterInstall } from './cluster-install.js';
 export { CacheBroadcast } from './cache-broadcast.js';

@@ -2,7 +2,6 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
-  executeChild,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -14,14 +13,13 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { DependencyStatus } from '../src/dependencies.js';
 import * as sa from '../src/search-attributes.js';
 import type { Target } from '../src/targets.js';
 import type { Extension } from '../src/types.js';
+import { installAsChild } from './install-child.js';
 import {
-  installSummary,
   progressQuery,
   taskservInstallWorkflowId,
   TASKSERV_INSTALL_STEPS,
@@ -52,7 +50,6 @@ const SCRIPT: ActivityOptions = {
 };
 /** Compensation gets its own budget, so a failed install cannot leave it stuck. */
 const COMPENSATION: ActivityOptions = { ...SCRIPT, startToCloseTimeout: '5 minutes', retry: { ...RETRY, maximumAttempts: 10 } };
-const WAITING: ActivityOptions = { startToCloseTimeout: '1 hour', heartbeatTimeout: '30 seconds', retry: RETRY };
 
 const acts = proxyActivities<Activities>(SCRIPT);
 const local = proxyLocalActivities<Activities>(QUICK);
@@ -159,29 +156,6 @@ async function installDependencies(
   const recheck = await local.validateDependencies({ metadata: extension.metadata, target });
   if (recheck.missing.length) throw dependencyError(recheck.missing, 'still missing after installing dependencies');
   return installed;
-}
-
-/**
- * Run an install under its one workflow id (`taskserv-install/<provider>/<server>/<name>`),
- * or wait for the run that already holds it: child workflows cannot attach on their own.
- */
-async function installAsChild(input: TaskservInstallInput): Promise<TaskservInstallResult> {
-  const workflowId = taskservInstallWorkflowId(input.target, input.name);
-  try {
-    return await executeChild(TaskservInstall, {
-      workflowId,
-      args: [input],
-      staticSummary: installSummary(input.name, input.version, input.target),
-      typedSearchAttributes: [
-        { key: sa.ExtensionType, value: 'taskserv' },
-        { key: sa.ExtensionName, value: input.name },
-        { key: sa.TargetServer, value: input.target.server },
-      ],
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    return (await acts.awaitInstall.executeWithOptions({ ...WAITING, summary: `Wait for ${workflowId}` }, [{ workflowId }])) as TaskservInstallResult;
-  }
 }
 
 function dependencyError(missing: DependencyStatus[], why: string): ApplicationFailure {

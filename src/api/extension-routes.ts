@@ -1,5 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { dependencyReport } from '../dependency-report.js';
+import { renderGraph, type GraphFormat } from '../graph.js';
 import { parseExtensionType, parseName } from '../input.js';
+import { parseTargetRef, type Targets } from '../targets.js';
 import type { ExtensionManager } from '../manager.js';
 import type { DiscoveredExtension } from '../discovery.js';
 import { EXTENSION_TYPES, type Extension, type ExtensionType } from '../types.js';
@@ -16,11 +19,12 @@ function referenceShape(e: Extension) {
 
 interface ExtensionRoutesOptions {
   manager: ExtensionManager;
+  targets: Targets;
   temporal: TemporalAccess | undefined;
   preload: () => 'off' | 'running' | 'done';
 }
 
-export const extensionRoutes: FastifyPluginAsync<ExtensionRoutesOptions> = async (app, { manager, temporal, preload }) => {
+export const extensionRoutes: FastifyPluginAsync<ExtensionRoutesOptions> = async (app, { manager, targets, temporal, preload }) => {
   app.get('/health', async () => ({
     success: true,
     data: {
@@ -72,7 +76,32 @@ export const extensionRoutes: FastifyPluginAsync<ExtensionRoutesOptions> = async
     const cached = manager.cachedVersions(type, name);
     return { success: true, data: { ...summary!, cached: cached.length > 0, cached_versions: cached } };
   });
+
+  app.get<{ Params: { type: string; name: string }; Querystring: { format?: GraphFormat; version?: string; target?: string } }>(
+    '/api/v1/extensions/:type/:name/graph',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { format: { type: 'string', enum: ['dot', 'mermaid', 'svg'] }, version: { type: 'string', maxLength: 256 }, target: { type: 'string', maxLength: 130 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { format = 'svg', version, target } = req.query;
+      const { report, statuses } = await dependencyReport(manager, targets, {
+        type: req.params.type,
+        name: req.params.name,
+        ...(version ? { version } : {}),
+        ...(target ? { target: parseTargetRef(target) } : {}),
+      });
+      return reply.type(MEDIA[format]).send(await renderGraph(report, format, { statuses }));
+    },
+  );
 };
+
+const MEDIA: Record<GraphFormat, string> = { dot: 'text/vnd.graphviz; charset=utf-8', mermaid: 'text/plain; charset=utf-8', svg: 'image/svg+xml' };
 
 /** Discovered manifests grouped by name: versions (highest first), latest stable, its metadata. */
 function summarize(type: ExtensionType, found: DiscoveredExtension[]) {

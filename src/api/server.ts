@@ -3,12 +3,15 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { ExtensionError, type ErrorKind } from '../errors.js';
 import type { ExtensionManager } from '../manager.js';
+import type { Targets } from '../targets.js';
 import { extensionRoutes } from './extension-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { workflowRoutes, type TemporalAccess } from './workflow-routes.js';
 
 export interface ApiServerOptions {
   manager: ExtensionManager;
+  /** Where targets are: graphs can be coloured by what one has installed. */
+  targets: Targets;
   /** `host:port`; port 0 picks a free one. */
   listen: string;
   /** When set, mutating endpoints need `Authorization: Bearer <token>`. */
@@ -47,7 +50,12 @@ export class ApiServer {
     // Unknown fields are rejected, not silently dropped (Fastify's default strips them).
     this.app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
     this.guard();
-    this.app.register(extensionRoutes, { manager: options.manager, temporal: options.temporal, preload: options.preload ?? (() => 'off') });
+    this.app.register(extensionRoutes, {
+      manager: options.manager,
+      targets: options.targets,
+      temporal: options.temporal,
+      preload: options.preload ?? (() => 'off'),
+    });
     this.app.register(metricsRoutes, { manager: options.manager, sdkMetricsUrl: options.sdkMetricsUrl });
     this.app.register(workflowRoutes, { temporal: options.temporal });
   }

@@ -5,7 +5,8 @@ import { parseExtensionType } from '../input.js';
 import { ExtensionManager } from '../manager.js';
 import { exitWithError, type OutputFormat } from './output.js';
 import { discoverCommand, loadCommand } from './module-commands.js';
-import { installTaskservCommand } from './install-command.js';
+import { installClusterCommand, installTaskservCommand } from './install-command.js';
+import { depsCheckCommand, graphCommand } from './deps-commands.js';
 import { extensionsApiCommand } from './extensions-commands.js';
 import { runWorker } from '../temporal/worker.js';
 
@@ -101,6 +102,43 @@ program
     }),
   );
 
+const deps = program.command('deps').description('dependency resolution');
+deps
+  .command('check <type> <name>')
+  .description('resolve the full dependency set; a status word per dependency (against a target with --target)')
+  .option('--version <version>', 'exact version or semver range')
+  .option('--target <provider:server>', 'compare with what this target has installed')
+  .action(
+    action(async (type: string, name: string, opts: { version?: string; target?: string }) => {
+      const cfg = config();
+      const manager = cliManager(cfg);
+      try {
+        await depsCheckCommand(manager, cfg, { type, name, ...opts }, globals().output);
+      } finally {
+        await manager.close();
+      }
+    }),
+  );
+
+program
+  .command('graph <type> <name>')
+  .description('the dependency graph as a picture (nodes coloured by status with --target)')
+  .option('--version <version>', 'exact version or semver range')
+  .option('--target <provider:server>', 'colour nodes by what this target has installed')
+  .option('--format <format>', 'dot, mermaid or svg', 'dot')
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(
+    action(async (type: string, name: string, opts: { version?: string; target?: string; format: string; out?: string }) => {
+      const cfg = config();
+      const manager = cliManager(cfg);
+      try {
+        await graphCommand(manager, cfg, { type, name, ...opts });
+      } finally {
+        await manager.close();
+      }
+    }),
+  );
+
 const install = program.command('install').description('install through Temporal workflows');
 install
   .command('taskserv <name>')
@@ -122,6 +160,22 @@ install
         }
       }
       await installTaskservCommand(config(), { ...opts, name, settings, output: globals().output });
+    }),
+  );
+
+install
+  .command('cluster <name>')
+  .description('start (or attach to) a ClusterInstall workflow: its taskservs level by level')
+  .option('--version <version>', 'exact version or semver range (default: latest)')
+  .option('--target <provider:server>', 'where to install', 'local:node-1')
+  .option('--max-parallel <n>', 'taskservs installing at once within a level', '4')
+  .option('--upgrade', "ignore the target's prvng.lock and take the highest versions that fit")
+  .option('--frozen', "fail if the resolution would change the target's prvng.lock")
+  .option('--wait', 'wait for the result, showing each taskserv as it advances')
+  .option('--task-queue <queue>', 'task queue (default [temporal] task_queue)')
+  .action(
+    action(async (name: string, opts: { version?: string; target: string; maxParallel: string; upgrade?: boolean; frozen?: boolean; wait?: boolean; taskQueue?: string }) => {
+      await installClusterCommand(config(), { ...opts, name, output: globals().output });
     }),
   );
 

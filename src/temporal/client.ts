@@ -3,14 +3,19 @@ import { InstallConflict } from '../errors.js';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import * as sa from '../search-attributes.js';
 import {
+  clusterInstallWorkflowId,
+  clusterProgressQuery,
+  clusterSummary,
   installSummary,
   progressQuery,
   taskservInstallWorkflowId,
+  type ClusterInstallInput,
+  type ClusterProgress,
   type InstallProgress,
   type TaskservInstallInput,
   type TaskservInstallResult,
 } from '../../workflows/definitions.js';
-import type { TaskservInstall } from '../../workflows/index.js';
+import type { ClusterInstall, TaskservInstall } from '../../workflows/index.js';
 
 export interface StartInstallOptions {
   taskQueue: string;
@@ -65,6 +70,33 @@ export async function startTaskservInstall(client: Client, input: TaskservInstal
   }
 }
 
+/** Start a ClusterInstall (workflow id `cluster-install/<provider>/<server>/<name>`), or attach to the running one. */
+export async function startClusterInstall(client: Client, input: ClusterInstallInput, options: StartInstallOptions): Promise<WorkflowHandle<typeof ClusterInstall>> {
+  return client.workflow.start<typeof ClusterInstall>('ClusterInstall', {
+    taskQueue: options.taskQueue,
+    workflowId: clusterInstallWorkflowId(input.target, input.name),
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    args: [input],
+    staticSummary: clusterSummary(input.name, input.version, input.target),
+    typedSearchAttributes: [
+      { key: sa.ExtensionType, value: 'cluster' },
+      { key: sa.ExtensionName, value: input.name },
+      { key: sa.ExtensionVersion, value: input.version ?? 'latest' },
+      { key: sa.InstallStep, value: 'queued' },
+      { key: sa.TargetServer, value: input.target.server },
+    ],
+  });
+}
+
+/** As followInstall, for a ClusterInstall. */
+export async function followCluster(
+  handle: WorkflowHandle<typeof ClusterInstall>,
+  onProgress: (progress: ClusterProgress) => void,
+  pollMs = 250,
+) {
+  return follow(handle, () => handle.query(clusterProgressQuery), onProgress, pollMs);
+}
+
 /**
  * Wait for the result while reporting each change of progress (one call per change).
  * Progress is read with the `progress` query.
@@ -74,6 +106,10 @@ export async function followInstall(
   onProgress: (progress: InstallProgress) => void,
   pollMs = 250,
 ): Promise<TaskservInstallResult> {
+  return follow(handle, () => handle.query(progressQuery), onProgress, pollMs);
+}
+
+async function follow<R, P>(handle: WorkflowHandle<() => Promise<R>>, query: () => Promise<P>, onProgress: (progress: P) => void, pollMs: number): Promise<R> {
   let last = '';
   let done = false;
   const result = handle.result().finally(() => {
@@ -82,7 +118,7 @@ export async function followInstall(
   result.catch(() => undefined); // observed below
   const report = async () => {
     try {
-      const progress = await handle.query(progressQuery);
+      const progress = await query();
       const seen = JSON.stringify(progress);
       if (seen !== last) {
         last = seen;

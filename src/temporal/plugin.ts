@@ -55,7 +55,8 @@ export class ExtensionsPlugin extends SimplePlugin {
   constructor(options: ExtensionsPluginOptions = {}) {
     const config = options.config ?? loadConfig();
     const manager = options.manager ?? new ExtensionManager(managerOptions(config));
-    const activities = createActivities({ manager, targets: new Targets(manager, config.orchestrator.targets.targets_dir) });
+    const targets = new Targets(manager, config.orchestrator.targets.targets_dir);
+    const activities = createActivities({ manager, targets });
     const self = { worker: (): Worker => this.worker! };
     super({
       name: 'prvng-extensions',
@@ -73,6 +74,7 @@ export class ExtensionsPlugin extends SimplePlugin {
             const token = overrides.token ?? config.api.token;
             server = new ApiServer({
               manager,
+              targets,
               preload: () => preloading,
               listen: overrides.listen ?? config.api.listen,
               temporal: temporalAccess(worker, config, options.client),

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../src/api/server.js';
 import { ExtensionManager } from '../../src/manager.js';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
+import { Targets } from '../../src/targets.js';
 import { bundledLibraryWith, tempDir } from '../support/library.js';
 import { startTestWorker, type TestWorker } from '../support/worker.js';
 
@@ -109,6 +110,20 @@ describe('what operators expect beside them', () => {
     expect(text).toMatch(/# TYPE prvng_extension_cold_load_seconds summary/);
   });
 
+  it('GET /api/v1/extensions/{type}/{name}/graph draws the dependency graph, coloured by a target', async () => {
+    const svg = await fetch(`${api}/api/v1/extensions/taskserv/kubernetes/graph?format=svg&version=1.28.0&target=local:api-contract`);
+    expect(svg.headers.get('content-type')).toBe('image/svg+xml');
+    const text = await svg.text();
+    expect(text).toContain('<svg');
+    for (const name of ['kubernetes', 'containerd', 'etcd']) expect(text).toContain(name);
+    expect(text).toContain('#c8e6c9'); // installed on api-contract by the first test: green
+    const dot = await (await fetch(`${api}/api/v1/extensions/cluster/k8s-basic/graph?format=dot`)).text();
+    expect(dot).toMatch(/^digraph/);
+    expect(dot).toContain('"kubernetes" -> "etcd"');
+    const bad = await call('GET', '/api/v1/extensions/taskserv/kubernetes/graph?format=png');
+    expect(bad.status).toBe(400);
+  });
+
   it('GET /health', async () => {
     const { status, body } = await call('GET', '/health');
     expect(status).toBe(200);
@@ -158,7 +173,7 @@ describe('errors', () => {
 
   it('500 for the unexpected, logged', async () => {
     const manager = new ExtensionManager({ extensionsDir: library, cacheDir: tempDir('cache'), nuPath: '/bin/false' });
-    const server = new ApiServer({ manager, listen: '127.0.0.1:0' });
+    const server = new ApiServer({ manager, targets: new Targets(manager, tempDir('targets')), listen: '127.0.0.1:0' });
     const url = await server.start();
     try {
       const response = await fetch(`${url}/api/v1/extensions/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"extension_type":"taskserv","name":"etcd"}' });
@@ -175,7 +190,7 @@ describe('security', () => {
   it('with a token, mutating endpoints need it; reads do not; every mutating call is audited with its caller', async () => {
     const data = tempDir('data');
     const manager = new ExtensionManager({ extensionsDir: library, cacheDir: join(data, 'cache'), auditFile: join(data, 'audit.jsonl') });
-    const server = new ApiServer({ manager, listen: '127.0.0.1:0', token: 's3cret' });
+    const server = new ApiServer({ manager, targets: new Targets(manager, tempDir('targets')), listen: '127.0.0.1:0', token: 's3cret' });
     const url = await server.start();
     const reload = (headers: Record<string, string>) =>
       fetch(`${url}/api/v1/extensions/reload`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"extension_type":"taskserv","name":"etcd"}' });
@@ -198,7 +213,7 @@ describe('security', () => {
   it('refuses to listen on a non-loopback address without a token', async () => {
     const manager = new ExtensionManager({ extensionsDir: library, cacheDir: tempDir('cache') });
     try {
-      await expect(new ApiServer({ manager, listen: '0.0.0.0:0' }).start()).rejects.toThrow(/refusing to serve the API on 0.0.0.0 without/);
+      await expect(new ApiServer({ manager, targets: new Targets(manager, tempDir('targets')), listen: '0.0.0.0:0' }).start()).rejects.toThrow(/refusing to serve the API on 0.0.0.0 without/);
     } finally {
       await manager.close();
     }
