@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTaskservInstall } from '../../src/temporal/client.js';
+import { startClusterInstall, startTaskservInstall } from '../../src/temporal/client.js';
 import { bundledLibraryWith } from '../support/library.js';
 import { FAILING_VERIFY } from '../support/scripts.js';
 import { startTestWorker, type TestWorker } from '../support/worker.js';
@@ -15,7 +15,12 @@ const out = fileURLToPath(new URL('../histories/', import.meta.url));
 let w: TestWorker;
 
 beforeAll(async () => {
-  w = await startTestWorker(bundledLibraryWith([{ name: 'bad-verify', version: '1.0.0', main: FAILING_VERIFY }]));
+  w = await startTestWorker(
+    bundledLibraryWith([
+      { name: 'bad-verify', version: '1.0.0', main: FAILING_VERIFY },
+      { type: 'cluster', name: 'half-broken', version: '1.0.0', dependencies: ['bad-verify', 'redis', 'gitea'] },
+    ]),
+  );
 });
 afterAll(() => w?.stop());
 
@@ -53,5 +58,8 @@ it('records every path', async () => {
     args: [{ name: 'redis', target: { provider: 'local', server: `${srv}-f` } }],
   });
   await record('delegated-from-foreign-id', foreign);
+  const cluster = { provider: 'local', server: `${srv}-g` };
+  await record('cluster-installed', await startClusterInstall(w.client, { name: 'k8s-basic', target: cluster }, { taskQueue: w.taskQueue }));
+  await record('cluster-failed-branch', await startClusterInstall(w.client, { name: 'half-broken', target: cluster, maxParallel: 1 }, { taskQueue: w.taskQueue }));
   writeFileSync(join(out, 'workflow-ids.json'), `${JSON.stringify(ids, null, 2)}\n`);
 });

@@ -19,10 +19,12 @@ const histories = readdirSync(dir)
   });
 
 describe('replay', () => {
-  it('has a recorded history for every path through TaskservInstall', () => {
+  it('has a recorded history for every path through TaskservInstall and ClusterInstall', () => {
     expect(histories.map((h) => h.scenario).sort()).toEqual([
       'already-installed',
       'cancelled-during-install',
+      'cluster-failed-branch',
+      'cluster-installed',
       'delegated-from-foreign-id',
       'dependency-child',
       'install-with-dependencies',
