@@ -293,11 +293,15 @@ class Search {
     const available = await this.versionsOf(name);
     const candidates = this.candidates(name, available);
     const depth = this.depthOf(name);
-    // Who reaches this name and narrows its candidates: always part of its conflict set.
-    const conflict = this.requirers(name);
+    // What the attempts below blame, plus who reaches this name and narrows its candidates.
+    const conflict = new Set<string>();
+    const exhausted = async () => {
+      for (const c of await this.lifted(this.constraints.get(name) ?? [])) conflict.add(c);
+      return conflict;
+    };
     if (candidates.length === 0) {
       for (const c of await this.attempt(name, null, [], depth)) if (c !== name) conflict.add(c);
-      return conflict;
+      return exhausted();
     }
     const later: [string, Dep[]][] = [];
     const tryOne = async (version: string, deps: Dep[]): Promise<Set<string> | undefined> => {
@@ -319,7 +323,7 @@ class Search {
       const jump = await tryOne(version, deps);
       if (jump) return jump;
     }
-    return conflict;
+    return exhausted();
   }
 
   private async attempt(name: string, version: string | null, deps: Dep[], depth: number): Promise<Set<string>> {
@@ -329,36 +333,43 @@ class Search {
     return below;
   }
 
-  /** The decisions that add a constraint on `name` (and so make it reached at all). */
-  private requirers(name: string): Set<string> {
-    return new Set((this.constraints.get(name) ?? []).map((c) => c.by));
+  /**
+   * Why the current problems exist: their requirers, and a decided name a later constraint
+   * rejects (see `lifted`).
+   */
+  private async problemCauses(): Promise<Set<string>> {
+    const requirers: ActiveConstraint[] = [];
+    const rejected: string[] = [];
+    for (const name of this.problemRefs.keys()) {
+      for (const c of this.constraints.get(name) ?? []) {
+        requirers.push(c);
+        if (c.violated) rejected.push(name);
+      }
+    }
+    const causes = await this.lifted(requirers);
+    for (const name of rejected) causes.add(name);
+    return causes;
   }
 
   /**
-   * Why the current problems exist: their requirers, and a decided name a later constraint
-   * rejects. A requirer none of whose candidates can ever resolve (each needs something
-   * missing or unsatisfiable, however the rest is chosen) is no cause itself: its own
-   * requirers are, as they alone can avoid reaching it.
+   * The decisions behind these constraints. A requirer none of whose candidates can ever
+   * resolve (each needs something missing or unsatisfiable, however the rest is chosen) is
+   * no cause itself: its own requirers are, as only they can avoid reaching it.
    */
-  private async problemCauses(): Promise<Set<string>> {
+  private async lifted(constraints: readonly ActiveConstraint[]): Promise<Set<string>> {
     const causes = new Set<string>();
     const seen = new Set<string>();
     const lift = async (by: string): Promise<void> => {
       if (seen.has(by)) return;
       seen.add(by);
-      const constraints = this.constraints.get(by) ?? [];
-      if (by === this.rootKey || this.selected.get(by)?.version == null || (await this.anyViable(by, constraints))) {
+      const on = this.constraints.get(by) ?? [];
+      if (by === this.rootKey || this.selected.get(by)?.version == null || (await this.anyViable(by, on))) {
         causes.add(by);
         return;
       }
-      for (const c of constraints) await lift(c.by);
+      for (const c of on) await lift(c.by);
     };
-    for (const name of this.problemRefs.keys()) {
-      for (const c of this.constraints.get(name) ?? []) {
-        await lift(c.by);
-        if (c.violated) causes.add(name);
-      }
-    }
+    for (const c of constraints) await lift(c.by);
     return causes;
   }
 

@@ -19,6 +19,7 @@ import {
   type TaskservOutcome,
 } from './definitions.js';
 import { installAsChild } from './install-child.js';
+import { checkClusterInput } from './validate.js';
 
 const QUICK: LocalActivityOptions = { startToCloseTimeout: '2 minutes', retry: { initialInterval: '500ms', maximumAttempts: 5 } };
 const local = proxyLocalActivities<Activities>(QUICK);
@@ -30,6 +31,7 @@ const local = proxyLocalActivities<Activities>(QUICK);
  * and the failure lists what was installed, what failed and what was skipped.
  */
 export async function ClusterInstall(input: ClusterInstallInput): Promise<ClusterInstallResult> {
+  checkClusterInput(input);
   const progress: ClusterProgress = { name: input.name, version: null, target: input.target, current: 'planning', taskservs: [] };
   setHandler(clusterProgressQuery, () => progress, { description: 'Each taskserv of the cluster: level, status, start and end' });
   upsertSearchAttributes([

@@ -19,6 +19,7 @@ import * as sa from '../src/search-attributes.js';
 import type { Target } from '../src/targets.js';
 import type { Extension } from '../src/types.js';
 import { installAsChild } from './install-child.js';
+import { checkTaskservInput } from './validate.js';
 import {
   progressQuery,
   taskservInstallWorkflowId,
@@ -60,6 +61,7 @@ const local = proxyLocalActivities<Activities>(QUICK);
  * a failed install or verify is compensated by uninstalling.
  */
 export async function TaskservInstall(input: TaskservInstallInput): Promise<TaskservInstallResult> {
+  checkTaskservInput(input);
   const run = new StepTracker(input);
   setHandler(progressQuery, () => run.progress, {
     description: 'Where the install is: each step with its status and duration, and its dependencies',

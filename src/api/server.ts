@@ -48,7 +48,8 @@ export class ApiServer {
 
   constructor(private readonly options: ApiServerOptions) {
     // Unknown fields are rejected, not silently dropped (Fastify's default strips them).
-    this.app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+    // Long path parameters reach the handlers, whose checks answer in our error shape.
+    this.app = Fastify({ logger: false, bodyLimit: 64 * 1024, maxParamLength: 16 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
     this.guard();
     this.app.register(extensionRoutes, {
       manager: options.manager,
