@@ -18,6 +18,7 @@ const schema = z.strictObject({
       provisioning_path: z.string(),
       hot_reload: z.boolean(),
       script_timeout_ms: z.number().int().min(100).max(86_400_000),
+      sandbox: z.enum(['process', 'no-network']),
       audit_file: z.string().min(1),
     }),
     targets: z.strictObject({ targets_dir: z.string().min(1) }),
@@ -57,6 +58,7 @@ export const ENV_KEYS: Record<string, string> = {
   PRVNG_PROVISIONING_PATH: 'orchestrator.extensions.provisioning_path',
   PRVNG_HOT_RELOAD: 'orchestrator.extensions.hot_reload',
   PRVNG_SCRIPT_TIMEOUT_MS: 'orchestrator.extensions.script_timeout_ms',
+  PRVNG_SANDBOX: 'orchestrator.extensions.sandbox',
   PRVNG_AUDIT_FILE: 'orchestrator.extensions.audit_file',
   PRVNG_TARGETS_DIR: 'orchestrator.targets.targets_dir',
   PRVNG_TASK_QUEUE: 'temporal.task_queue',
@@ -206,6 +208,7 @@ export function managerOptions(config: Config): ExtensionManagerOptions {
     auditFile: ext.audit_file,
     hotReload: ext.hot_reload,
     scriptTimeoutMs: ext.script_timeout_ms,
+    sandbox: ext.sandbox,
     ...(ext.nu_path ? { nuPath: ext.nu_path } : {}),
     ...(ext.provisioning_path ? { provisioningPath: ext.provisioning_path } : {}),
   };

@@ -6,7 +6,7 @@ import { ExtensionError } from './errors.js';
 import { parseExtensionType, parseName, parseVersionRequest } from './input.js';
 import { ExtensionLibrary, type LibraryChange } from './library.js';
 import { ExtensionMetrics, type ExtensionMetricsSnapshot } from './metrics.js';
-import { BUNDLED_NU_DIR, NushellRunner } from './nushell/runner.js';
+import { BUNDLED_NU_DIR, NushellRunner, type Sandbox } from './nushell/runner.js';
 import { contentHash, snapshot } from './snapshot.js';
 import { cacheKey, typeFolder, type Extension, type ExtensionType } from './types.js';
 import { resolveVersion, sortVersions } from './versions.js';
@@ -28,6 +28,8 @@ export interface ExtensionManagerOptions {
   hotReload?: boolean;
   /** Timeout of each Nushell call. */
   scriptTimeoutMs?: number;
+  /** How scripts are confined (see NushellRunnerOptions.sandbox). */
+  sandbox?: Sandbox;
   /** A runner to share (tests, the worker); by default the manager makes its own. */
   runner?: NushellRunner;
 }
@@ -62,6 +64,7 @@ export class ExtensionManager {
       new NushellRunner({
         ...(options.nuPath ? { nuPath: options.nuPath } : {}),
         ...(options.scriptTimeoutMs ? { timeoutMs: options.scriptTimeoutMs } : {}),
+        ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       });
     this.source = new NushellExtensionSource(
       this.runner,

@@ -142,11 +142,15 @@ export async function inspectDependencies(source: DependencySource, root: Resolv
 // ---------------------------------------------------------------------------------------
 // The search: depth-first over decisions in breadth-first order (closest to the root
 // first, then by name), each name's candidates highest first (a locked version alone),
-// undone on backtrack. A name with no candidate is recorded as a problem rather than a
-// dead end, so the first complete attempt already lists every problem at once; the
-// search then continues (branch and bound) only for attempts with fewer problems, and
-// stops at the first attempt with none. Candidates whose own dependencies immediately
-// conflict are tried after the others, so an older compatible version is found fast.
+// undone on backtrack. Candidates whose own dependencies immediately add a problem are
+// tried after the others. A name with no candidate is recorded as a problem rather than a
+// dead end, so the first complete attempt already lists every problem at once; the search
+// then continues (branch and bound) only for attempts with fewer problems and stops at the
+// first with none. Each attempt returns the decisions its problems depend on; a decision
+// not among them has its other candidates skipped (conflict-directed backjumping), and a
+// requirer whose every candidate is doomed (needs something missing or unsatisfiable in
+// any context) passes the blame to its own requirers, so a failure deep in the graph does
+// not make the search try every combination above it.
 // ---------------------------------------------------------------------------------------
 
 interface Dep {
@@ -295,13 +299,13 @@ class Search {
     const depth = this.depthOf(name);
     // What the attempts below blame, plus who reaches this name and narrows its candidates.
     const conflict = new Set<string>();
-    const exhausted = async () => {
+    const allTried = async () => {
       for (const c of await this.lifted(this.constraints.get(name) ?? [])) conflict.add(c);
       return conflict;
     };
     if (candidates.length === 0) {
       for (const c of await this.attempt(name, null, [], depth)) if (c !== name) conflict.add(c);
-      return exhausted();
+      return allTried();
     }
     const later: [string, Dep[]][] = [];
     const tryOne = async (version: string, deps: Dep[]): Promise<Set<string> | undefined> => {
@@ -323,7 +327,7 @@ class Search {
       const jump = await tryOne(version, deps);
       if (jump) return jump;
     }
-    return exhausted();
+    return allTried();
   }
 
   private async attempt(name: string, version: string | null, deps: Dep[], depth: number): Promise<Set<string>> {

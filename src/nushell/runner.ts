@@ -30,7 +30,15 @@ export interface NushellRunnerOptions {
   outputCapBytes?: number;
   /** Largest result file accepted. Default 8 MiB. */
   maxResultBytes?: number;
+  /**
+   * `process` (default): own process group, minimal environment, private HOME, timeouts,
+   * output caps. `no-network`: also a network namespace of its own (`unshare --net`,
+   * Linux), so a script cannot reach any host, loopback included.
+   */
+  sandbox?: Sandbox;
 }
+
+export type Sandbox = 'process' | 'no-network';
 
 export interface RunOptions {
   /** Working directory of the script. Default: the script's folder. */
@@ -70,8 +78,10 @@ export class NushellRunner {
   private readonly outputCapBytes: number;
   private readonly maxResultBytes: number;
   private readonly home: string;
+  private readonly sandbox: Sandbox;
 
   constructor(options: NushellRunnerOptions = {}) {
+    this.sandbox = options.sandbox ?? 'process';
     this.nuPath = options.nuPath ?? bundledNuPath();
     this.libDir = options.libDir ?? join(BUNDLED_NU_DIR, 'lib');
     this.timeoutMs = options.timeoutMs ?? 60_000;
@@ -126,7 +136,9 @@ export class NushellRunner {
 
   private async spawn(script: string, subcommand: Subcommand, request: object, options: RunOptions) {
     const args = ['-n', '--no-std-lib', '--no-history', '--stdin', '-I', this.libDir, script, ...subcommand.split(' ')];
-    const child = execa(this.nuPath, args, {
+    // unshare execs nu in place: same pid, same process group, so the group kill still applies.
+    const [file, argv] = this.sandbox === 'no-network' ? ['unshare', ['--net', '--map-root-user', this.nuPath, ...args]] : [this.nuPath, args];
+    const child = execa(file, argv, {
       input: JSON.stringify(request),
       cwd: options.cwd ?? dirname(script),
       env: {

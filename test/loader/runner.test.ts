@@ -112,3 +112,22 @@ describe('NushellRunner sandbox', () => {
     await expect(runner.run(file, 'rm -rf' as never, {})).rejects.toThrow(/unknown subcommand/);
   });
 });
+
+describe('the no-network sandbox', () => {
+  it('a script reaches a loopback server in the process sandbox, and nothing with no-network', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => res.end('secret data')).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as { port: number }).port;
+    const file = script('def "main install" [] { $in | prvng step {|req| try { http get $"http://127.0.0.1:($req.port)/" } catch {|e| $"blocked: ($e.msg)" } } }');
+    const confined = new NushellRunner({ sandbox: 'no-network' });
+    try {
+      expect((await runner.run(file, 'install', { port })).data).toBe('secret data');
+      const { data } = await confined.run<string>(file, 'install', { port });
+      expect(data).toMatch(/^blocked: /);
+    } finally {
+      confined.close();
+      server.close();
+    }
+  });
+});
