@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../src/package-root.js';
 import { cachedLoads, coldLoads, discovery } from './extension-loading.js';
 import { concurrentInstalls, installOverhead } from './installs.js';
+import { resolve500 } from './resolve.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +31,7 @@ if (sections.has('loading')) {
   show(await cachedLoads());
   show(await coldLoads());
   show(await discovery());
+  show(await resolve500());
 }
 if (sections.has('install') || sections.has('concurrent')) {
   const script = join(PACKAGE_ROOT, 'temporal-dev.sh');

@@ -1,7 +1,7 @@
 import { dependencyStatuses, type DependencyStatusRow } from './dependency-status.js';
 import { lockedVersions, readLock } from './lock.js';
 import type { ExtensionManager } from './manager.js';
-import { inspectDependencies, type DependencyReport } from './resolver.js';
+import { discoveredSource, inspectDependencies, type DependencyReport } from './resolver.js';
 import type { TargetRef, Targets } from './targets.js';
 import type { ExtensionType } from './types.js';
 
@@ -26,6 +26,7 @@ export async function dependencyReport(
   const target = request.target ? await targets.resolve(request.target) : undefined;
   const receipts = target ? await targets.receipts(target) : undefined;
   const locked = target ? lockedVersions(await readLock(target), receipts) : {};
-  const report = await inspectDependencies(manager, request, { locked });
+  // One discovery call per type instead of a load per version tried: a failing search may try many.
+  const report = await inspectDependencies(await discoveredSource(manager, request.type), request, { locked });
   return { report, statuses: dependencyStatuses(report, manager, receipts) };
 }

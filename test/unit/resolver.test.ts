@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import semver from 'semver';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dependencyStatuses } from '../../src/dependency-status.js';
 import { DependencyCycle, DependencyError, ExtensionNotFound, VersionNotFound } from '../../src/errors.js';
@@ -209,6 +210,54 @@ describe('resolveDependencies', () => {
     expect(resolution.root).toEqual({ type: 'Cluster', name: 'web', version: '1.0.0', dependencies: ['app', 'nginx'] });
     expect(resolution.levels).toEqual([['nginx', 'storage'], ['cache', 'db'], ['app']]);
     expect(resolution.packages.map((p) => p.name)).toEqual(['app', 'cache', 'db', 'nginx', 'storage']); // not metrics
+  });
+
+  it('agrees with brute force on 250 random libraries: a resolution exactly when one exists, valid, no package can move up alone', async () => {
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+    const RANGES = ['*', '^1.0.0', '^2.0.0', '>=1.1.0', '<2.0.0', '1.0.0', '>=1.1.0 <3.0.0', '~2.1.0'];
+    const VERSIONS = ['1.0.0', '1.1.0', '2.0.0', '2.1.0', '3.0.0'];
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const fits = (deps: readonly string[], chosen: (name: string) => string | null | undefined) =>
+      deps.every((d) => {
+        const [name, range] = d.split('@') as [string, string];
+        const v = chosen(name);
+        return v != null && semver.satisfies(v, range);
+      });
+    let solvable = 0;
+    for (let i = 0; i < 250; i++) {
+      const lib: Record<string, Record<string, string[]>> = {};
+      for (const n of names) {
+        if (random() < 0.02) continue; // not in the library
+        const versions = VERSIONS.filter(() => random() < 0.8);
+        lib[n] = Object.fromEntries((versions.length ? versions : ['1.0.0']).map((v) => [v, names.filter((d) => d > n && random() < 0.45).map((d) => `${d}@${pick(RANGES)}`)]));
+      }
+      const rootDeps = names.filter(() => random() < 0.4).map((d) => `${d}@${pick(RANGES)}`);
+      const source = new MemorySource([{ name: 'root', version: '1.0.0', dependencies: rootDeps }]);
+      for (const [name, versions] of Object.entries(lib)) for (const [version, dependencies] of Object.entries(versions)) source.add({ name, version, dependencies });
+
+      // every assignment of a version (or none) to each name: is there a closed, consistent one?
+      const assignment: (string | null)[] = [];
+      const closed = () => fits(rootDeps, (n) => assignment[names.indexOf(n)]) && names.every((n, k) => assignment[k] == null || fits(lib[n]![assignment[k]!]!, (d) => assignment[names.indexOf(d)]));
+      const exists = (k: number): boolean => (k === names.length ? closed() : [null, ...Object.keys(lib[names[k]!] ?? {})].some((v) => ((assignment[k] = v), exists(k + 1))));
+
+      const report = await inspectDependencies(source, { type: 'taskserv', name: 'root' });
+      expect(report.exhausted).toBe(false);
+      expect(report.problems.length === 0, JSON.stringify({ rootDeps, lib })).toBe(exists(0));
+      if (report.problems.length) continue;
+      solvable++;
+      const chosen = new Map(report.packages.map((p) => [p.name, p.version]));
+      expect(fits(rootDeps, (n) => chosen.get(n))).toBe(true);
+      for (const p of report.packages) {
+        expect(fits(lib[p.name]![p.version]!, (n) => chosen.get(n))).toBe(true);
+        const higher = Object.keys(lib[p.name]!).filter(
+          (v) => semver.gt(v, p.version) && p.constraints.every((c) => semver.satisfies(v, c.range)) && fits(lib[p.name]![v]!, (n) => chosen.get(n)),
+        );
+        expect(higher, `${p.name}@${p.version} in ${JSON.stringify({ rootDeps, lib })}`).toEqual([]);
+      }
+    }
+    expect(solvable).toBeGreaterThan(50);
   });
 
   it('root errors keep their own kinds', async () => {
