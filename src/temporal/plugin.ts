@@ -91,7 +91,7 @@ export class ExtensionsPlugin extends SimplePlugin {
           await next();
         } finally {
           await server?.stop();
-          own.shutdown();
+          if (own.getState() === 'RUNNING') own.shutdown();
           await ownRun;
           await manager.close();
         }

@@ -34,7 +34,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const { connection, namespace } = await connectWorker();
   try {
     const worker = await Worker.create({ connection, namespace, taskQueue, plugins: [plugin] });
-    options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+    // The SDK runtime also stops workers on SIGINT/SIGTERM: only stop one that still runs.
+    options.signal?.addEventListener('abort', () => worker.getState() === 'RUNNING' && worker.shutdown(), { once: true });
     const running = worker.run();
     options.onRunning?.({ taskQueue, namespace });
     await running;
