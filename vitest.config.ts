@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Fault tests kill and restart real processes: `npm run test:faults`, one at a time.
+    exclude: ['test/faults/**', '**/node_modules/**'],
     // The Temporal worker's native bridge wants a process of its own, not a worker thread.
     pool: 'forks',
     maxWorkers: 2,
