@@ -9,6 +9,7 @@ import { Targets, type Target } from '../../src/targets.js';
 import type { Extension } from '../../src/types.js';
 import { bundledLibraryWith, tempDir } from '../support/library.js';
 import { FAILING_VERIFY } from '../support/scripts.js';
+import { isAlive } from '../support/processes.js';
 
 let manager: ExtensionManager;
 let targets: Targets;
@@ -141,14 +142,7 @@ describe('activities (MockActivityEnvironment)', () => {
     const pid = Number(readFileSync(pidFile, 'utf8'));
     mock.cancel();
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
-    await expect.poll(() => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    }, { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => isAlive(pid), { timeout: 5_000 }).toBe(false);
     expect(existsSync(join(target.root, 'var/lib/prvng/receipts/slowpoke.json'))).toBe(false);
   });
 });

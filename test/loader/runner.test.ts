@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ScriptFailure } from '../../src/errors.js';
 import { NushellRunner } from '../../src/nushell/runner.js';
 import { tempDir } from '../support/library.js';
+import { isAlive } from '../support/processes.js';
 
 /** Hostile and broken scripts against the runner's sandbox (DESIGN.md section 4). */
 const runner = new NushellRunner({ timeoutMs: 1_500 });
@@ -15,14 +16,6 @@ function script(body: string): string {
   return file;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitForPid(file: string): Promise<number> {
   await expect.poll(() => existsSync(file) && readFileSync(file, 'utf8').trim() !== '', { timeout: 5_000 }).toBe(true);
@@ -61,7 +54,7 @@ describe('NushellRunner sandbox', () => {
     expect(err.message).toMatch(/timed out after 1500 ms and was killed/);
     expect(Date.now() - started).toBeLessThan(10_000);
     const grandchild = await waitForPid(pidFile);
-    await expect.poll(() => alive(grandchild), { timeout: 3_000 }).toBe(false);
+    await expect.poll(() => isAlive(grandchild), { timeout: 3_000 }).toBe(false);
   });
 
   it('kills a background process a script leaves behind when it exits', async () => {
@@ -72,7 +65,7 @@ describe('NushellRunner sandbox', () => {
     const { data } = await runner.run(file, 'install', { pid_file: pidFile });
     expect(data).toEqual({ forked: true });
     const background = await waitForPid(pidFile);
-    await expect.poll(() => alive(background), { timeout: 3_000 }).toBe(false);
+    await expect.poll(() => isAlive(background), { timeout: 3_000 }).toBe(false);
   });
 
   it('caps 100 MB of output and keeps only the tail', async () => {

@@ -11,6 +11,7 @@ import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { bundledLibraryWith } from '../support/library.js';
 import { FAILING_VERIFY } from '../support/scripts.js';
 import { startTestWorker, TEMPORAL_ADDRESS, type TestWorker } from '../support/worker.js';
+import { isAlive } from '../support/processes.js';
 
 let w: TestWorker;
 const server = () => `n-${randomUUID().slice(0, 8)}`;
@@ -118,13 +119,13 @@ describe('TaskservInstall on a real dev server', () => {
     const pidFile = join(targetRoot(srv), 'var/lib/slowpoke/install.pid');
     await expect.poll(() => existsSync(pidFile), { timeout: 30_000, interval: 100 }).toBe(true);
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     await handle.cancel();
     const err = await handle.result().catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(err.cause).toBeInstanceOf(CancelledFailure);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
-    await expect.poll(() => alive(pid), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => isAlive(pid), { timeout: 5_000 }).toBe(false);
     expect(existsSync(join(targetRoot(srv), 'var/lib/slowpoke/install.done'))).toBe(false);
     const progress = await handle.query(progressQuery);
     expect(progress.steps.find((s) => s.name === 'uninstall')?.status).toBe('compensated');
@@ -165,11 +166,3 @@ describe('started from the Temporal CLI', () => {
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
