@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { RunOptions } from './nushell/runner.js';
 import type { ExtensionManager } from './manager.js';
+import { ScriptLease } from './script-lease.js';
 import type { Target } from './targets.js';
 import type { Extension } from './types.js';
 
@@ -41,10 +42,23 @@ export class TaskservSteps {
       target,
       work_dir: join(target.root, 'var', 'lib', 'prvng', 'staging', name),
     };
-    const { data } = await this.manager.runner.run<StepOutputs[S]>(join(extension.snapshot_dir, 'main.nu'), step, request, {
-      ...options,
-      cwd: target.root,
-    });
-    return data;
+    // One script of this taskserv on this target at a time: a script left running by a worker
+    // that died (SIGKILL does not reach its process group) is killed before this step starts.
+    const lease = new ScriptLease(join(target.root, 'var', 'lib', 'prvng', 'running', `${name}.json`));
+    await lease.reapPrevious();
+    let pgid: number | undefined;
+    try {
+      const { data } = await this.manager.runner.run<StepOutputs[S]>(join(extension.snapshot_dir, 'main.nu'), step, request, {
+        ...options,
+        cwd: target.root,
+        onSpawn: (pid) => {
+          pgid = pid;
+          lease.hold(pid, step);
+        },
+      });
+      return data;
+    } finally {
+      if (pgid !== undefined) lease.release(pgid);
+    }
   }
 }

@@ -47,6 +47,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Told the script's pid (also its process group) as soon as it is spawned. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult<T> {
@@ -155,6 +157,7 @@ export class NushellRunner {
       stdout: 'pipe',
       stderr: 'pipe',
     });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const stdout = new TailBuffer(this.outputCapBytes);
     const stderr = new TailBuffer(this.outputCapBytes);
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));

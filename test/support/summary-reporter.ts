@@ -1,10 +1,15 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
 /** Ends the run with the plain line CI reads: `N passed, N failed, N skipped`. */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
     const count = { passed: 0, failed: 0, skipped: 0, pending: 0 };
-    for (const module of modules) for (const test of module.children.allTests()) count[test.result().state]++;
+    for (const module of modules) {
+      for (const test of module.children.allTests()) count[test.result().state]++;
+      // A file that fails to import, or a failing beforeAll, fails no test of its own: count it.
+      count.failed += module.errors().length + [...module.children.allSuites()].reduce((n, suite) => n + suite.errors().length, 0);
+    }
+    count.failed += unhandledErrors.length;
     process.stdout.write(`\n${count.passed} passed, ${count.failed} failed, ${count.skipped + count.pending} skipped\n`);
   }
 }
