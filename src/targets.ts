@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ProviderError, ScriptFailure } from './errors.js';
+import { InvalidInput, ProviderError, ScriptFailure } from './errors.js';
 import { parseName, parseServer } from './input.js';
 import type { ExtensionManager } from './manager.js';
 
@@ -32,7 +32,7 @@ export interface Receipt {
 export function parseTargetRef(value: string): TargetRef {
   const [provider, server, ...rest] = value.split(':');
   if (rest.length || !provider || !server) {
-    parseName(value, 'target'); // throws the uniform message
+    throw new InvalidInput(`invalid target ${JSON.stringify(value.slice(0, 80))}: expected <provider>:<server>, e.g. local:node-1`, { field: 'target' });
   }
   return { provider: parseName(provider, 'target provider'), server: parseServer(server) };
 }
