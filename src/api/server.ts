@@ -49,7 +49,7 @@ export class ApiServer {
   constructor(private readonly options: ApiServerOptions) {
     // Unknown fields are rejected, not silently dropped (Fastify's default strips them).
     // Long path parameters reach the handlers, whose checks answer in our error shape.
-    this.app = Fastify({ logger: false, bodyLimit: 64 * 1024, maxParamLength: 16 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+    this.app = Fastify({ logger: false, bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 16 * 1024 }, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
     this.guard();
     this.app.register(extensionRoutes, {
       manager: options.manager,
