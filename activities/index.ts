@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { DependencyCheck } from '../src/dependencies.js';
 import { ExtensionError } from '../src/errors.js';
@@ -114,6 +115,12 @@ export function createActivities({ manager, targets }: ActivityDeps) {
       const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
       try {
         return await ctx.client.workflow.getHandle(input.workflowId).result();
+      } catch (err) {
+        // Its outcome is final: asking again cannot change it.
+        if (err instanceof WorkflowFailedError) {
+          throw ApplicationFailure.create({ type: 'DependencyError', message: `${input.workflowId} failed: ${err.cause?.message ?? err.message}`, nonRetryable: true });
+        }
+        throw err;
       } finally {
         clearInterval(beat);
       }

@@ -53,7 +53,7 @@ try {
   process.exitCode = 1;
 }
 const query = encodeURIComponent(`ExtensionName="kubernetes" OR ExtensionName="containerd" OR ExtensionName="etcd"`);
-console.log(`\nWeb UI: ${config.temporal.web_ui}/namespaces/default/workflows?query=${query}`);
+console.log(`\nWeb UI: ${config.temporal.web_ui}/namespaces/${encodeURIComponent(client.options.namespace)}/workflows?query=${query}`);
 await client.connection.close();
 
 if (values.once) stop.abort();

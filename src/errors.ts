@@ -104,7 +104,3 @@ export class ScriptFailure extends ExtensionError {
     this.retryable = retryable;
   }
 }
-
-export function isExtensionError(err: unknown): err is ExtensionError {
-  return err instanceof ExtensionError;
-}

@@ -8,7 +8,8 @@ import { EXTENSION_TYPES, type ExtensionType } from './types.js';
  * filesystem or Nushell.
  */
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** Extension, provider and server names (DESIGN.md section 3). */
+export const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const MAX_CONSTRAINT = 256;
 
 export function parseExtensionType(value: unknown): ExtensionType {

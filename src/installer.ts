@@ -122,7 +122,9 @@ export class TaskservInstaller {
    * host, a cleaned cache), load again and insist on the same content hash.
    */
   private async ensureSnapshot(extension: Extension): Promise<Extension> {
-    if (existsSync(join(extension.snapshot_dir, 'main.nu'))) return extension;
+    // The folder comes from this process's cache dir and the hash, never from the input as given.
+    const snapshotDir = join(this.manager.options.cacheDir, extension.content_hash);
+    if (/^[0-9a-f]{64}$/.test(extension.content_hash) && existsSync(join(snapshotDir, 'main.nu'))) return { ...extension, snapshot_dir: snapshotDir };
     const { metadata } = extension;
     const fresh = await this.manager.loadExtension(metadata.extension_type, metadata.name, metadata.version);
     if (fresh.content_hash !== extension.content_hash) {

@@ -2,10 +2,10 @@ import { watch, readdirSync, type FSWatcher } from 'node:fs';
 import { join, sep } from 'node:path';
 import semver from 'semver';
 import { ExtensionNotFound } from './errors.js';
+import { NAME } from './input.js';
 import { EXTENSION_TYPES, typeFolder, type ExtensionType } from './types.js';
 import { sortVersions } from './versions.js';
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** A change seen under the library: which extension folder, and which version if any. */
 export interface LibraryChange {

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { InvalidMetadata } from './errors.js';
+import { NAME } from './input.js';
 import type { ExtensionMetadata, ExtensionType } from './types.js';
 
 /** `"etcd"` or `"etcd@>=3.5.0 <4.0.0"`: a taskserv and the versions it accepts. */
@@ -10,7 +11,6 @@ export interface DependencySpec {
   range: string;
 }
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export function parseDependency(spec: string): DependencySpec | undefined {
   const at = spec.indexOf('@');

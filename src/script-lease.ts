@@ -31,6 +31,10 @@ export class ScriptLease {
     // leader gone the group id cannot have been reused: Linux hands out no pid of a live group.)
     const start = startTicks(held.pgid);
     if (start !== undefined && start !== held.start_ticks) return undefined;
+    // The file sits under the target, where scripts write: never kill our own group, nor a
+    // group whose leader is not a script runner.
+    if (held.pgid === process.pid || String(held.pgid) === statFields(process.pid)?.[2]) return undefined;
+    if (start !== undefined && !/^(nu|unshare)$/.test(command(held.pgid))) return undefined;
     try {
       process.kill(-held.pgid, 'SIGKILL');
     } catch {
@@ -66,13 +70,26 @@ export class ScriptLease {
   }
 }
 
-function startTicks(pid: number): string | undefined {
+function command(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Fields of /proc/<pid>/stat after the command: [0] state, [2] process group, [19] start time. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+function startTicks(pid: number): string | undefined {
+  return statFields(pid)?.[19];
 }
 
 /** Some process of the group runs (zombies, waiting to be reaped, do not count). */
@@ -85,13 +102,8 @@ function groupRunning(pgid: number): boolean {
   try {
     return readdirSync('/proc').some((entry) => {
       if (!/^\d+$/.test(entry)) return false;
-      try {
-        const fields = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const rest = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
-        return Number(rest[2]) === pgid && rest[0] !== 'Z';
-      } catch {
-        return false;
-      }
+      const rest = statFields(Number(entry));
+      return rest !== undefined && Number(rest[2]) === pgid && rest[0] !== 'Z';
     });
   } catch {
     return true; // no /proc: trust kill(0)

@@ -6,5 +6,3 @@ export const ExtensionName = defineSearchAttributeKey('ExtensionName', SearchAtt
 export const ExtensionVersion = defineSearchAttributeKey('ExtensionVersion', SearchAttributeType.KEYWORD);
 export const InstallStep = defineSearchAttributeKey('InstallStep', SearchAttributeType.KEYWORD);
 export const TargetServer = defineSearchAttributeKey('TargetServer', SearchAttributeType.KEYWORD);
-
-export const SEARCH_ATTRIBUTE_NAMES = ['ExtensionType', 'ExtensionName', 'ExtensionVersion', 'InstallStep', 'TargetServer'];

@@ -37,10 +37,6 @@ export function parseTargetRef(value: string): TargetRef {
   return { provider: parseName(provider, 'target provider'), server: parseServer(server) };
 }
 
-export function describeTarget(target: TargetRef): string {
-  return `${target.provider}/${target.server}`;
-}
-
 /**
  * Targets are resolved by their provider extension's `main.nu target`; receipts live
  * in the target's own state (`var/lib/prvng/receipts/<name>.json`), written atomically.

@@ -1,6 +1,7 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { CacheBroadcastInput, CacheBroadcastResult } from './definitions.js';
+import { innermostMessage } from './failures.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3 } });
 
@@ -31,14 +32,8 @@ export async function CacheBroadcast(input: CacheBroadcastInput): Promise<CacheB
       const outcome = outcomes[i]!;
       return outcome.status === 'fulfilled'
         ? { identity: worker.identity, ok: true, ...(outcome.value ? { version: outcome.value } : {}) }
-        : { identity: worker.identity, ok: false, error: reason(outcome.reason) };
+        : { identity: worker.identity, ok: false, error: innermostMessage(outcome.reason) };
     }),
   };
 }
 
-/** The innermost message: an ActivityFailure's own message only says that the activity failed. */
-function reason(err: unknown): string {
-  let e = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}

@@ -18,6 +18,7 @@ import {
   type ClusterProgress,
   type TaskservOutcome,
 } from './definitions.js';
+import { innermostMessage } from './failures.js';
 import { installAsChild } from './install-child.js';
 import { checkClusterInput } from './validate.js';
 
@@ -117,11 +118,17 @@ async function installOne(t: TaskservOutcome, input: ClusterInstallInput): Promi
       requiredBy: [`cluster:${input.name}`],
       ...(input.settings?.[t.name] ? { settings: input.settings[t.name] } : {}),
     });
+    // Attached to a run another parent started: it may have installed another version.
+    if (result.version !== t.version) {
+      t.status = 'failed';
+      t.error = `InstallConflict: ${t.workflow_id} installed ${result.version}, the plan needs ${t.version}`;
+      return false;
+    }
     t.status = result.status;
     return true;
   } catch (err) {
     t.status = 'failed';
-    t.error = innermost(err);
+    t.error = innermostMessage(err);
     return false;
   } finally {
     t.ended_at = new Date().toISOString();
@@ -135,8 +142,3 @@ function show(progress: ClusterProgress, step: string): void {
   setCurrentDetails([`**cluster ${progress.name} ${progress.version ?? ''}**: ${step}`, ...lines].join('\n'));
 }
 
-function innermost(err: unknown): string {
-  let e = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
-}

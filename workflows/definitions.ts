@@ -3,7 +3,6 @@
  * workflow id rule. Workflow-safe: types, and pure functions of the workflow SDK.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { DependencyStatus } from '../src/dependencies.js';
 import type { VerificationCheck } from '../src/taskserv-steps.js';
 import type { Receipt, TargetRef } from '../src/targets.js';
 
@@ -54,9 +53,6 @@ export interface TaskservInstallResult {
   dependencies: { name: string; version: string; status: TaskservInstallResult['status'] }[];
   durations_ms: Partial<Record<InstallStepName, number>>;
 }
-
-/** Why a dependency was missing, as DependencyError lists it. */
-export type MissingDependency = DependencyStatus;
 
 export const progressQuery = defineQuery<InstallProgress>('progress');
 

@@ -113,6 +113,11 @@ export async function TaskservInstall(input: TaskservInstallInput): Promise<Task
     run.checks = verified.checks;
     return run.result('installed', extension, target, verified.receipt!, dependencies);
   } catch (err) {
+    // Over a working earlier version, uninstalling would take that one away too: keep it and say so.
+    if (existing?.verified_at) {
+      run.keptPrevious(`${existing.name} ${existing.version} was installed before this run; not uninstalled`);
+      throw err;
+    }
     await CancellationScope.nonCancellable(() =>
       run.compensate(() =>
         acts.uninstallTaskserv.executeWithOptions({ ...COMPENSATION, summary: `Compensate: uninstall ${extension.metadata.name}` }, [stepInput]),
@@ -226,6 +231,11 @@ class StepTracker {
     for (const s of this.progress.steps) if (s.status === 'pending') Object.assign(s, { status: 'skipped', detail: reason });
     this.progress.current = 'done';
     setCurrentDetails(`Nothing to do: ${reason}`);
+  }
+
+  keptPrevious(detail: string): void {
+    this.progress.steps.push({ name: 'uninstall', status: 'skipped', detail });
+    this.show('uninstall');
   }
 
   async compensate(uninstall: () => Promise<unknown>): Promise<void> {

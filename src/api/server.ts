@@ -30,12 +30,14 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const STATUS: Partial<Record<ErrorKind, number>> = {
   InvalidInput: 400,
   InvalidMetadata: 400,
+  ProviderError: 400,
   ExtensionNotFound: 404,
   VersionNotFound: 404,
   InstallConflict: 409,
   DependencyError: 409,
   DependencyCycle: 409,
   ChecksumMismatch: 409,
+  LockDrift: 409,
 };
 
 /**
@@ -80,7 +82,9 @@ export class ApiServer {
   private guard(): void {
     const { token, manager } = this.options;
     this.app.addHook('onRequest', async (req, reply) => {
-      if (!token || !MUTATING.has(req.method)) return;
+      // A read that names a target runs its provider's script (with its credentials): guard it too.
+      const touchesTarget = (req.query as Record<string, unknown> | undefined)?.target !== undefined;
+      if (!token || (!MUTATING.has(req.method) && !touchesTarget)) return;
       if (!sameSecret(req.headers.authorization ?? '', `Bearer ${token}`)) {
         return reply.status(401).send({ success: false, error: { kind: 'Unauthorized', message: 'this endpoint needs Authorization: Bearer <token>' } });
       }
@@ -94,7 +98,9 @@ export class ApiServer {
     );
     this.app.setErrorHandler((err: FastifyError | Error, req, reply) => {
       if (err instanceof ExtensionError) {
-        return reply.status(STATUS[err.kind] ?? 500).send({ success: false, error: err.toJSON() });
+        const status = STATUS[err.kind] ?? 500;
+        if (status >= 500) console.error(`API ${req.method} ${req.url} failed: ${err.kind}: ${err.message}`);
+        return reply.status(status).send({ success: false, error: err.toJSON() });
       }
       if (err instanceof WorkflowNotFoundError) {
         return reply.status(404).send({ success: false, error: { kind: 'WorkflowNotFound', message: err.message } });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Client } from '@temporalio/client';
+import { InvalidInput } from '../errors.js';
 import { parseName, parseVersionRequest } from '../input.js';
 import { parseTargetRef } from '../targets.js';
 import { startTaskservInstall, webUiLink } from '../temporal/client.js';
@@ -60,7 +61,8 @@ export const workflowRoutes: FastifyPluginAsync<{ temporal: TemporalAccess | und
 
   // Workflow ids hold slashes (taskserv-install/local/node-1/kubernetes): take the rest of the path.
   app.get<{ Params: { '*': string } }>('/api/v1/workflows/*', async (req) => {
-    const id = decodeURIComponent(req.params['*']);
+    const id = req.params['*']; // already decoded by Fastify
+    if (!/^(taskserv|cluster)-install\//.test(id)) throw new InvalidInput(`not an install workflow id: ${JSON.stringify(id.slice(0, 100))}`, { field: 'id' });
     const client = await temporal.client();
     const handle = client.workflow.getHandle(id);
     const description = await handle.describe();

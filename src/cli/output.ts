@@ -30,7 +30,7 @@ export function exitWithError(err: unknown, format: OutputFormat): never {
 }
 
 /** Errors the user can fix in what they asked for or in their library; the rest exit 1. */
-const USER_KINDS = new Set(['ExtensionNotFound', 'VersionNotFound', 'InvalidMetadata', 'DependencyError', 'DependencyCycle', 'InvalidInput', 'ChecksumMismatch', 'ProviderError']);
+const USER_KINDS = new Set(['ExtensionNotFound', 'VersionNotFound', 'InvalidMetadata', 'DependencyError', 'DependencyCycle', 'InvalidInput', 'ChecksumMismatch', 'ProviderError', 'InstallConflict', 'LockDrift']);
 
 /** The error kind: of a named error, or of the first cause of a workflow failure that has one. */
 function failureType(err: unknown): string | undefined {

@@ -66,7 +66,12 @@ export class ExtensionsPlugin extends SimplePlugin {
         const worker = self.worker();
         let preloading: 'off' | 'running' | 'done' = 'off';
         const own = await ownQueueWorker(worker, activities);
-        const ownRun = own.run();
+        // If the worker on our own queue fails, stop the main one too rather than die unhandled.
+        const ownRun = own.run().catch((err: unknown) => {
+          console.error('the worker on this process\'s own task queue failed:', err);
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+        });
+        const access = temporalAccess(worker, config, options.client);
         let server: ApiServer | undefined;
         try {
           if (options.api ?? true) {
@@ -77,7 +82,7 @@ export class ExtensionsPlugin extends SimplePlugin {
               targets,
               preload: () => preloading,
               listen: overrides.listen ?? config.api.listen,
-              temporal: temporalAccess(worker, config, options.client),
+              temporal: access,
               ...(token ? { token } : {}),
               ...(options.sdkMetricsUrl ? { sdkMetricsUrl: options.sdkMetricsUrl } : {}),
             });
@@ -93,6 +98,7 @@ export class ExtensionsPlugin extends SimplePlugin {
           await server?.stop();
           if (own.getState() === 'RUNNING') own.shutdown();
           await ownRun;
+          await access.close();
           await manager.close();
         }
       },
@@ -119,11 +125,15 @@ async function ownQueueWorker(worker: Worker, activities: ReturnType<typeof crea
   });
 }
 
-function temporalAccess(worker: Worker, config: Config, given: Client | undefined): TemporalAccess {
+function temporalAccess(worker: Worker, config: Config, given: Client | undefined): TemporalAccess & { close(): Promise<void> } {
   let client: Promise<Client> | undefined = given ? Promise.resolve(given) : undefined;
   const { taskQueue, identity } = worker.options;
-  const access: TemporalAccess = {
+  const access: TemporalAccess & { close(): Promise<void> } = {
     client: () => (client ??= connectClient()),
+    /** Close the client only if it is ours (made on first use). */
+    async close() {
+      if (client && !given) await (await client).connection.close();
+    },
     taskQueue,
     webUi: config.temporal.web_ui,
     identity,

@@ -19,6 +19,8 @@ const server = () => `n-${randomUUID().slice(0, 8)}`;
 beforeAll(async () => {
   const library = bundledLibraryWith([
     { name: 'bad-verify', version: '1.0.0', main: FAILING_VERIFY },
+    { name: 'upgrade-me', version: '1.0.0' },
+    { name: 'upgrade-me', version: '2.0.0', main: FAILING_VERIFY },
     { name: 'needs-etcd', version: '1.0.0', dependencies: ['etcd@^3.5.0', 'containerd'] },
   ]);
   w = await startTestWorker(library);
@@ -111,6 +113,17 @@ describe('TaskservInstall on a real dev server', () => {
     expect(existsSync(join(targetRoot(srv), 'var/lib/prvng/receipts/bad-verify.json'))).toBe(false);
     const progress = await handle.query(progressQuery);
     expect(progress.steps.find((s) => s.name === 'uninstall')?.status).toBe('compensated');
+  });
+
+  it('a failed upgrade does not uninstall the working version it replaced, and says so', async () => {
+    const srv = server();
+    expect((await (await start('upgrade-me', srv, { version: '1.0.0' })).result()).status).toBe('installed');
+    const handle = await start('upgrade-me', srv, { version: '2.0.0' });
+    const err = await handle.result().catch((e) => e);
+    expect(err.cause.type).toBe('VerificationFailed');
+    const uninstall = (await handle.query(progressQuery)).steps.find((s) => s.name === 'uninstall');
+    expect(uninstall).toMatchObject({ status: 'skipped', detail: 'upgrade-me 1.0.0 was installed before this run; not uninstalled' });
+    expect(existsSync(join(targetRoot(srv), 'etc/upgrade-me/config.toml'))).toBe(true);
   });
 
   it('cancellation during install kills the script and compensates', async () => {
