@@ -14,7 +14,7 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { DependencyStatus } from '../src/dependencies.js';
+import { describeDependency, type DependencyStatus } from '../src/dependencies.js';
 import * as sa from '../src/search-attributes.js';
 import type { Target } from '../src/targets.js';
 import type { Extension } from '../src/types.js';
@@ -166,8 +166,7 @@ async function installDependencies(
 }
 
 function dependencyError(missing: DependencyStatus[], why: string): ApplicationFailure {
-  const list = missing.map((d) => `${d.range === '*' ? d.name : `${d.name}@${d.range}`} required by ${d.required_by} (${d.installed ? `installed ${d.installed} does not satisfy it` : 'not installed'})`);
-  return ApplicationFailure.nonRetryable(`missing dependencies (${why}): ${list.join('; ')}`, 'DependencyError', { missing });
+  return ApplicationFailure.nonRetryable(`missing dependencies (${why}): ${missing.map(describeDependency).join('; ')}`, 'DependencyError', { missing });
 }
 
 /** Progress for the query, the search attributes and the Web UI's current details. */
